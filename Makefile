@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make run` and `make test` (see README).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test lint index bench
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned to the CPU build on disk; otherwise pip resolves a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	$(BIN)/askshow index build --if-stale
+
+run: index
+	$(BIN)/askshow index status
+
+lint: install
+	$(BIN)/ruff check src tests eval
+	$(BIN)/ruff format --check src tests eval
+	$(BIN)/mypy src
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(PY) eval/bench_index.py

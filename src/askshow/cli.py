@@ -1,0 +1,197 @@
+"""The `askshow` command: a thin layer over the library for editors, fans and QA."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from askshow.errors import AskshowError, CorpusInvalidError
+from askshow.settings import Settings, get_settings
+
+
+class _Group(click.Group):
+    """Turns every AskshowError into one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CorpusInvalidError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            raise click.ClickException(
+                f"{len(exc.problems)} bad article(s); nothing was built"
+            ) from None
+        except AskshowError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _settings(**overrides: Any) -> Settings:
+    return get_settings().with_overrides(**overrides)
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+corpus_option = click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(path_type=Path),
+    help="Corpus folder [ASKSHOW_CORPUS_DIR].",
+)
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder [ASKSHOW_INDEX_DIR].",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="askshow")
+def main() -> None:
+    """askshow: grounded answers about TV shows from fan articles.
+
+    \b
+    Example:
+      askshow index build && askshow ask "when does all of us are dead season 2 come out?"
+    """
+
+
+@main.group()
+def index() -> None:
+    """Build and inspect the search index."""
+
+
+class _Progress:
+    """One tqdm bar per stage, on stderr."""
+
+    def __init__(self) -> None:
+        self._bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr)
+        bar.update(done)
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+@index.command("build")
+@corpus_option
+@index_option
+@click.option("--if-stale", is_flag=True, help="Only build when the corpus or settings changed.")
+@json_option
+def index_build(
+    corpus_dir: Path | None, index_dir: Path | None, if_stale: bool, as_json: bool
+) -> None:
+    """Build a new index generation from the corpus and publish it.
+
+    \b
+    Example:
+      askshow index build --corpus corpus --index index
+    """
+    from askshow.chunking import ChunkerSettings
+    from askshow.embedding import Embedder
+    from askshow.index import build_generation, is_stale
+
+    settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    chunker = ChunkerSettings(max_tokens=settings.chunk_tokens)
+    embedder = Embedder(settings.model, settings.batch_size)
+    if if_stale and not is_stale(
+        settings.corpus_dir, settings.index_dir, chunker, embedder.model_id
+    ):
+        click.echo("index is up to date with the corpus; nothing to build", err=True)
+        return
+    progress = None if as_json else _Progress()
+    try:
+        summary = build_generation(
+            settings.corpus_dir,
+            settings.index_dir,
+            embedder,
+            chunker,
+            keep=settings.keep_generations,
+            progress=progress,
+        )
+    finally:
+        if progress:
+            progress.close()
+    if as_json:
+        _echo_json(summary.as_dict())
+        return
+    click.echo(
+        f"published {summary.generation}\n"
+        f"  articles: {summary.articles} ({len(summary.added)} added, {len(summary.changed)} changed, "
+        f"{len(summary.removed)} removed, {summary.unchanged} unchanged)\n"
+        f"  chunks:   {summary.chunks} ({summary.embedded} embedded, {summary.cached} from cache)\n"
+        f"  took:     {summary.seconds:.1f} s"
+    )
+
+
+@index.command("status")
+@corpus_option
+@index_option
+@json_option
+def index_status_command(corpus_dir: Path | None, index_dir: Path | None, as_json: bool) -> None:
+    """Show the live generation and whether the corpus changed since it was built."""
+    from askshow.index import index_status
+
+    settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    status: dict[str, Any] = index_status(settings.corpus_dir, settings.index_dir)
+    if as_json:
+        _echo_json(status)
+        return
+    changed = "yes: run `askshow index build`" if status["corpus_changed"] else "no"
+    click.echo(
+        f"live generation: {status['generation']}\n"
+        f"  articles: {status['articles']}, chunks: {status['chunks']}\n"
+        f"  model:    {status['model']} ({status['dimension']} dimensions)\n"
+        f"  built:    {status['built_at']} in {status['build_seconds']} s\n"
+        f"  corpus:   {status['corpus_hash'][:16]}…, changed since: {changed}"
+    )
+
+
+@main.group()
+def corpus() -> None:
+    """Work with the article corpus."""
+
+
+@corpus.command("check")
+@corpus_option
+@json_option
+def corpus_check(corpus_dir: Path | None, as_json: bool) -> None:
+    """Parse every article and report all problems at once (exit 1 if any)."""
+    from askshow.corpus import check_corpus
+
+    settings = _settings(corpus_dir=corpus_dir)
+    articles, problems = check_corpus(settings.corpus_dir)
+    if as_json:
+        _echo_json(
+            {
+                "articles": len(articles),
+                "problems": [
+                    {"path": str(p.path), "line": p.line, "message": p.message} for p in problems
+                ],
+            }
+        )
+    else:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        shows = len({a.show for a in articles})
+        click.echo(f"{len(articles)} article(s) about {shows} show(s), {len(problems)} problem(s)")
+    if problems:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

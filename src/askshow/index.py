@@ -1,0 +1,368 @@
+"""Index generations: built in a temporary folder, verified, published by replacing CURRENT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from askshow.chunking import Chunker, ChunkerSettings
+from askshow.corpus import discover, read_corpus
+from askshow.embedding import Embedder, EmbeddingCache, embed_with_cache
+from askshow.errors import BuildInProgressError, IndexMismatchError, IndexNotFoundError
+from askshow.lexical import LexicalIndex
+from askshow.models import Article, Chunk
+from askshow.store import read_store, write_store
+
+FORMAT = 1
+VECTORS, STORE, BM25, MANIFEST = "vectors.faiss", "store.sqlite", "bm25", "manifest.json"
+Progress = Callable[[str, int, int], None]
+"""(stage, items just done, stage total)"""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    generation: str
+    model_id: str
+    dimension: int
+    chunker: dict[str, int]
+    counts: dict[str, int]
+    corpus_hash: str
+    articles: dict[str, str]
+    """article id -> sha256 of its source file"""
+    files: dict[str, str]
+    """relative path -> sha256, for every file of the generation"""
+    built_at: str
+    build_seconds: float = 0.0
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST
+        try:
+            data = json.loads(path.read_text())
+            return cls(**data)
+        except FileNotFoundError:
+            raise IndexMismatchError(f"{path}: manifest is missing") from None
+        except (ValueError, TypeError) as exc:
+            raise IndexMismatchError(f"{path}: manifest is unreadable ({exc})") from None
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    generation: str
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: int
+    articles: int
+    chunks: int
+    embedded: int
+    cached: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Generation:
+    """One loaded, verified index: chunk row i is FAISS row i and BM25 row i."""
+
+    id: str
+    path: Path
+    manifest: Manifest
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    vectors: faiss.Index
+    lexical: LexicalIndex
+
+    @cached_property
+    def shows(self) -> dict[str, list[Article]]:
+        """Articles grouped by show title, as the corpus names it."""
+        grouped: dict[str, list[Article]] = {}
+        for article in self.articles.values():
+            grouped.setdefault(article.show, []).append(article)
+        return grouped
+
+    def rows_for(self, article_ids: set[str]) -> np.ndarray:
+        return np.array(
+            [i for i, c in enumerate(self.chunks) if c.article_id in article_ids], dtype=np.int64
+        )
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def corpus_fingerprint(corpus_dir: Path) -> tuple[str, dict[str, str]]:
+    """Hash of the corpus and each file's hash, from bytes alone (no parsing)."""
+    files = {p.stem: _sha256_file(p) for p in discover(corpus_dir)}
+    joined = "\n".join(f"{k} {v}" for k, v in sorted(files.items()))
+    return hashlib.sha256(joined.encode()).hexdigest(), files
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Exclusive, non-blocking: a second build fails at once. The kernel frees it on SIGKILL."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = (index_dir / ".build.lock").open("w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildInProgressError(
+                f"another build of {index_dir} is running; try again when it finishes"
+            ) from None
+        yield
+    finally:
+        handle.close()
+
+
+def current_generation_id(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / "CURRENT").read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def load_generation(folder: Path, embedder: Embedder | None = None) -> Generation:
+    """Load and verify one generation; refuse it with a clear error on any mismatch."""
+    manifest = Manifest.read(folder)
+    if manifest.format != FORMAT:
+        raise IndexMismatchError(f"{folder}: format {manifest.format}, this askshow reads {FORMAT}")
+    if embedder is not None and manifest.model_id != embedder.model_id:
+        raise IndexMismatchError(
+            f"{folder}: built with model {manifest.model_id!r}, but the service uses "
+            f"{embedder.model_id!r}; rebuild with `askshow index build`"
+        )
+    for name, expected in manifest.files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexMismatchError(f"{path}: file of the generation is missing")
+        if _sha256_file(path) != expected:
+            raise IndexMismatchError(f"{path}: checksum does not match the manifest (damaged)")
+    vectors = faiss.read_index(str(folder / VECTORS))
+    articles, chunks = read_store(folder / STORE)
+    if vectors.d != manifest.dimension or (
+        embedder is not None and vectors.d != embedder.dimension
+    ):
+        raise IndexMismatchError(
+            f"{folder / VECTORS}: dimension {vectors.d} does not match the model's"
+        )
+    if not (vectors.ntotal == len(chunks) == manifest.counts["chunks"]):
+        raise IndexMismatchError(f"{folder}: vector, chunk and manifest counts disagree")
+    return Generation(
+        id=manifest.generation,
+        path=folder,
+        manifest=manifest,
+        articles=articles,
+        chunks=chunks,
+        vectors=vectors,
+        lexical=LexicalIndex.load(folder / BM25),
+    )
+
+
+def load_current(index_dir: Path, embedder: Embedder | None = None) -> Generation:
+    generation = current_generation_id(index_dir)
+    if generation is None:
+        raise IndexNotFoundError(f"no index in {index_dir}: build one with `askshow index build`")
+    folder = index_dir / "generations" / generation
+    if not folder.is_dir():
+        raise IndexMismatchError(f"{index_dir / 'CURRENT'} names {generation!r}, which is missing")
+    return load_generation(folder, embedder)
+
+
+def _new_generation_id(corpus_hash: str) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")[:-3]
+    return f"{stamp}-{corpus_hash[:8]}"
+
+
+def _write_generation(
+    folder: Path, articles: list[Article], chunks: list[Chunk], vectors: np.ndarray
+) -> dict[str, str]:
+    folder.mkdir(parents=True)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    faiss.write_index(index, str(folder / VECTORS))
+    write_store(folder / STORE, articles, chunks)
+    LexicalIndex.build([c.text for c in chunks]).save(folder / BM25)
+    files = {
+        str(p.relative_to(folder)): _sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    return files
+
+
+def publish(index_dir: Path, generation: str) -> None:
+    """Point CURRENT at a generation: write a temp file, fsync, rename over CURRENT."""
+    tmp = index_dir / "CURRENT.tmp"
+    with tmp.open("w") as handle:
+        handle.write(generation + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+
+
+def prune(index_dir: Path, keep: int) -> list[str]:
+    """Remove all but the newest `keep` generations; the live one is always kept."""
+    root = index_dir / "generations"
+    live = current_generation_id(index_dir)
+    names = sorted((p.name for p in root.iterdir() if not p.name.startswith(".")), reverse=True)
+    doomed = [n for n in names[keep:] if n != live]
+    for name in doomed:
+        shutil.rmtree(root / name, ignore_errors=True)
+    return doomed
+
+
+def build_generation(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    chunker_settings: ChunkerSettings | None = None,
+    keep: int = 3,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    """Build, verify and publish a generation from the corpus; nothing is published on error."""
+    started = time.perf_counter()
+    chunker_settings = chunker_settings or ChunkerSettings()
+    root = index_dir / "generations"
+    with build_lock(index_dir):
+        root.mkdir(parents=True, exist_ok=True)
+        for stale in root.glob(".tmp-*"):  # left by a build that was killed
+            shutil.rmtree(stale, ignore_errors=True)
+        articles = read_corpus(corpus_dir)
+        corpus_hash, file_hashes = corpus_fingerprint(corpus_dir)
+        chunker = Chunker(chunker_settings, count_model_tokens=embedder.count_tokens)
+        chunks: list[Chunk] = []
+        for article in articles:
+            chunks.extend(chunker.chunk(article))
+            if progress:
+                progress("chunking", 1, len(articles))
+        cache = EmbeddingCache(index_dir / "cache" / "embeddings.sqlite", embedder.model_id)
+        try:
+            vectors, embedded = embed_with_cache(
+                embedder,
+                cache,
+                [c.embed_text for c in chunks],
+                (lambda n: progress("embedding", n, len(chunks))) if progress else None,
+            )
+        finally:
+            cache.close()
+        generation = _new_generation_id(corpus_hash)
+        tmp = root / f".tmp-{generation}"
+        files = _write_generation(tmp, articles, chunks, vectors)
+        manifest = Manifest(
+            format=FORMAT,
+            generation=generation,
+            model_id=embedder.model_id,
+            dimension=int(vectors.shape[1]),
+            chunker=asdict(chunker_settings),
+            counts={"articles": len(articles), "chunks": len(chunks)},
+            corpus_hash=corpus_hash,
+            articles={a.id: file_hashes[a.id] for a in articles},
+            files=files,
+            built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2))
+        load_generation(tmp, embedder)  # verify what was written before anyone can see it
+        previous = _previous_articles(index_dir)
+        os.rename(tmp, root / generation)
+        _fsync_dir(root)
+        publish(index_dir, generation)
+        prune(index_dir, keep)
+    old, new = previous or {}, manifest.articles
+    return BuildSummary(
+        generation=generation,
+        added=sorted(set(new) - set(old)),
+        changed=sorted(k for k in new if k in old and old[k] != new[k]),
+        removed=sorted(set(old) - set(new)),
+        unchanged=sum(1 for k in new if old.get(k) == new[k]),
+        articles=len(articles),
+        chunks=len(chunks),
+        embedded=embedded,
+        cached=len(chunks) - embedded,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _previous_articles(index_dir: Path) -> dict[str, str] | None:
+    live = current_generation_id(index_dir)
+    if live is None:
+        return None
+    try:
+        return Manifest.read(index_dir / "generations" / live).articles
+    except IndexMismatchError:
+        return None
+
+
+def index_status(corpus_dir: Path, index_dir: Path) -> dict[str, object]:
+    """What is live and whether the corpus has changed since it was built."""
+    live = current_generation_id(index_dir)
+    if live is None:
+        raise IndexNotFoundError(f"no index in {index_dir}: build one with `askshow index build`")
+    manifest = Manifest.read(index_dir / "generations" / live)
+    corpus_hash, _ = corpus_fingerprint(corpus_dir)
+    return {
+        "generation": live,
+        "articles": manifest.counts["articles"],
+        "chunks": manifest.counts["chunks"],
+        "model": manifest.model_id,
+        "dimension": manifest.dimension,
+        "chunker": manifest.chunker,
+        "built_at": manifest.built_at,
+        "build_seconds": manifest.build_seconds,
+        "corpus_hash": manifest.corpus_hash,
+        "corpus_changed": corpus_hash != manifest.corpus_hash,
+    }
+
+
+def is_stale(
+    corpus_dir: Path, index_dir: Path, chunker_settings: ChunkerSettings, model_id: str
+) -> bool:
+    """True when there is no live index or it was built from another corpus or settings."""
+    live = current_generation_id(index_dir)
+    if live is None:
+        return True
+    try:
+        manifest = Manifest.read(index_dir / "generations" / live)
+    except IndexMismatchError:
+        return True
+    corpus_hash, _ = corpus_fingerprint(corpus_dir)
+    return (
+        corpus_hash != manifest.corpus_hash
+        or manifest.chunker != asdict(chunker_settings)
+        or manifest.model_id != model_id
+        or manifest.format != FORMAT
+    )

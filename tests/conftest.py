@@ -1,0 +1,47 @@
+"""Shared fixtures: settings point at tmp_path; the real model is loaded once per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from askshow.embedding import Embedder
+from askshow.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CORPUS = ROOT / "corpus"
+SEED = SHIPPED_CORPUS / "all-of-us-are-dead-season-2.txt"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test touches the real index: every ASKSHOW_* folder points into tmp_path."""
+    monkeypatch.setenv("ASKSHOW_CORPUS_DIR", str(tmp_path / "corpus"))
+    monkeypatch.setenv("ASKSHOW_INDEX_DIR", str(tmp_path / "index"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache shared by the session's builds, so each text is embedded once."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+def copy_corpus(target: Path, *names: str) -> Path:
+    """A corpus folder holding the named files from tests/data (or the seed article)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        source = SEED if name == SEED.name else DATA / name
+        shutil.copy(source, target / name)
+    return target

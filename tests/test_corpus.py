@@ -1,0 +1,198 @@
+"""Reading articles: the three formats, the seed article's sections and noise, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from askshow.chunking import Chunker
+from askshow.cli import main
+from askshow.corpus import check_corpus, infer_show, read_article, read_corpus
+from askshow.errors import CorpusError, CorpusInvalidError
+from tests.conftest import DATA, SEED, SHIPPED_CORPUS
+
+SEED_HEADINGS = [
+    "Who's in the cast of All of Us Are Dead season 2?",
+    "What will happen in the second season of All of Us Are Dead?",
+    "When will the second season of All of Us Are Dead be released?",
+]
+SEED_NOISE = [
+    "Read More",
+    "Hit Monkey",
+    "Women of the Movement",
+    "All of Us Are Dead Season 2 (1)",
+    "All of Us Are Dead Season 2 (2)",
+    "All of Us Are Dead Season 2 (3)",
+]
+
+
+def test_seed_article_metadata_is_inferred_from_the_title() -> None:
+    article = read_article(SEED)
+    assert article.id == "all-of-us-are-dead-season-2"
+    assert article.show == "All of Us Are Dead"
+    assert article.season == 2
+    assert article.platform == "Netflix"
+    assert article.published is None
+    assert article.title.startswith("All of Us Are Dead Season 2 on Netflix")
+
+
+def test_seed_article_sections_are_its_question_headings() -> None:
+    headings = [s.heading for s in read_article(SEED).sections]
+    assert headings == ["", *SEED_HEADINGS]
+
+
+@pytest.mark.parametrize("noise", SEED_NOISE)
+def test_seed_noise_never_reaches_text_or_chunks(noise: str) -> None:
+    article = read_article(SEED)
+    assert noise not in article.text
+    assert all(noise not in chunk.text for chunk in Chunker().chunk(article))
+
+
+def test_seed_bare_title_repeats_are_dropped() -> None:
+    lines = read_article(SEED).text.split("\n")
+    assert "All of Us Are Dead Season 2" not in lines
+
+
+def test_seed_sections_and_chunks_point_at_exact_text() -> None:
+    article = read_article(SEED)
+    for section in article.sections:
+        assert article.text[section.start : section.end].strip()
+    for chunk in Chunker().chunk(article):
+        assert article.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_front_matter_overrides_inference() -> None:
+    article = read_article(DATA / "stranger-things-season-5-early.md")
+    assert article.show == "Stranger Things"
+    assert article.season == 5
+    assert article.published == dt.date(2023, 2, 10)
+    assert article.url == "https://example.org/stranger-things-5-early"
+    assert "Advertisement" not in article.text
+    assert [s.heading for s in article.sections] == [
+        "When will Stranger Things season 5 be released?",
+        "Who's in the cast?",
+        "What will happen?",
+    ]
+
+
+def test_markdown_without_front_matter_takes_title_from_heading(tmp_path: Path) -> None:
+    path = tmp_path / "the-bear-season-4.md"
+    path.write_text(
+        "# The Bear Season 4: Release Date and Cast\n\nIntro text here.\n\n"
+        "## Cast\n\nCarmy (Jeremy Allen White) is back. See [the trailer](https://x.y/z).\n"
+    )
+    article = read_article(path)
+    assert (article.title, article.show, article.season) == (
+        "The Bear Season 4: Release Date and Cast",
+        "The Bear",
+        4,
+    )
+    assert "See the trailer." in article.text
+    assert "https://" not in article.text
+    assert [s.heading for s in article.sections] == ["", "Cast"]
+
+
+def test_plain_text_page_noise_and_label_headings() -> None:
+    article = read_article(DATA / "lantern-bay-season-3.txt")
+    assert article.show == "Lantern Bay"
+    assert article.platform == "Hulu"
+    assert "Share this article" not in article.text
+    assert "(1)" not in article.text
+    assert [s.heading for s in article.sections] == [
+        "",
+        "Who's in the cast of Lantern Bay season 3?",
+        "Plot",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "show", "season", "platform"),
+    [
+        (
+            "All of Us Are Dead Season 2 on Netflix: Release Date",
+            "All of Us Are Dead",
+            2,
+            "Netflix",
+        ),
+        ("Stranger Things season 5 – everything we know", "Stranger Things", 5, None),
+        (
+            "Frieren: Beyond Journey's End Season 2 Release Date",
+            "Frieren: Beyond Journey's End",
+            2,
+            None,
+        ),
+        ("Ted Lasso Season Four on Apple TV+: Is It Happening?", "Ted Lasso", 4, "Apple TV+"),
+        ("Second Season of Sweet Home: what we know", "Sweet Home", 2, None),
+        ("Abbott Elementary: Cast and Plot", "Abbott Elementary", None, None),
+    ],
+)
+def test_infer_show(title: str, show: str, season: int | None, platform: str | None) -> None:
+    assert infer_show(title) == (show, season, platform)
+
+
+BAD_FILES: list[tuple[str, bytes, str, int | None]] = [
+    ("empty.md", b"  \n\n", "empty file", None),
+    ("latin1.txt", "Title line\n\ncaf\xe9 society".encode("latin-1"), "not valid UTF-8", 3),
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00", "binary file", None),
+    ("huge.txt", b"Title\n\n" + b"word " * 250_000, "too large", None),
+    ("no-title.md", b"Just a paragraph without any heading.\n", "no title", 1),
+    ("bad-yaml.md", b"---\ntitle: [unclosed\nshow: X\n---\n\nBody.\n", "not valid YAML", 3),
+    (
+        "bad-date.md",
+        b"---\ntitle: X Season 1\nshow: X\npublished: next tuesday\n---\n\nBody.\n",
+        "`published` must be a date",
+        4,
+    ),
+    ("bad-season.md", b"---\ntitle: X\nseason: two-ish\n---\n\nBody.\n", "`season`", 3),
+    ("unclosed.md", b"---\ntitle: X\n\nBody.\n", "never closes", 1),
+    ("only-title.txt", b"Just A Title\n\n", "no article text", None),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message", "line"), BAD_FILES)
+def test_bad_input_names_file_and_line(
+    tmp_path: Path, name: str, content: bytes, message: str, line: int | None
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(CorpusError) as caught:
+        read_article(path)
+    assert message in caught.value.message
+    assert caught.value.path == path
+    assert caught.value.line == line
+    assert str(path) in str(caught.value)
+
+
+def test_duplicate_ids_and_every_problem_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / "same.md").write_text("# Same Season 1\n\nText.\n")
+    (tmp_path / "same.txt").write_text("Same Season 1\n\nText.\n")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "good.txt").write_text("Good Show Season 2\n\nA sentence.\n")
+    articles, problems = check_corpus(tmp_path)
+    assert [a.id for a in articles] == ["good", "same"]
+    messages = sorted(str(p) for p in problems)
+    assert len(messages) == 2
+    assert "empty file" in messages[0]
+    assert "duplicate article id 'same'" in messages[1]
+    with pytest.raises(CorpusInvalidError):
+        read_corpus(tmp_path)
+
+
+def test_corpus_check_cli_reports_all_and_exits_nonzero(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("")
+    (tmp_path / "b.md").write_text("---\ntitle: B\npublished: soon\n---\n\nText.\n")
+    result = CliRunner().invoke(main, ["corpus", "check", "--corpus", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "a.txt: empty file" in result.output
+    assert "b.md:3: front matter `published`" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_shipped_corpus_passes_check() -> None:
+    articles, problems = check_corpus(SHIPPED_CORPUS)
+    assert problems == []
+    assert len(articles) >= 6
+    assert SEED.read_bytes() == (SHIPPED_CORPUS / SEED.name).read_bytes()
