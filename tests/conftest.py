@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from askshow.embedding import Embedder
+from askshow.engine import Engine
 from askshow.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,23 @@ def embedder() -> Embedder:
 def embedding_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One embedding cache shared by the session's builds, so each text is embedded once."""
     return tmp_path_factory.mktemp("embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The shipped corpus built once into a session folder (never the real index/)."""
+    from askshow.index import build_generation
+
+    index_dir = tmp_path_factory.mktemp("shipped-index")
+    build_generation(SHIPPED_CORPUS, index_dir, embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(shipped_index: Path, embedder: Embedder) -> Engine:
+    from askshow.index import load_current
+
+    return Engine(load_current(shipped_index, embedder), embedder)
 
 
 def copy_corpus(target: Path, *names: str) -> Path:

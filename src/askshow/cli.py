@@ -193,5 +193,46 @@ def corpus_check(corpus_dir: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("question")
+@click.option("--show", help="Answer about this show (otherwise detected from the question).")
+@click.option("--max-citations", type=click.IntRange(1, 20), help="At most this many sources.")
+@index_option
+@json_option
+def ask(
+    question: str,
+    show: str | None,
+    max_citations: int | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Answer a question from the live index, with numbered sources.
+
+    \b
+    Example:
+      askshow ask "who plays nam-ra in all of us are dead?"
+    """
+    import msgspec
+
+    from askshow.engine import Engine
+    from askshow.schema import answer_body
+
+    settings = _settings(index_dir=index_dir)
+    answer = Engine.from_settings(settings).ask(question, show=show, max_citations=max_citations)
+    if as_json:
+        click.echo(msgspec.json.format(msgspec.json.encode(answer_body(answer)), indent=2))
+        return
+    click.echo(answer.answer)
+    for c in answer.citations:
+        flags = [c.status] + (["superseded"] if c.superseded else [])
+        date = f", {c.published}" if c.published else ""
+        click.echo(f"\n[{c.n}] {c.title}{date} ({', '.join(flags)})")
+        click.echo(f"    § {c.section}")
+        click.echo(f"    “{c.quote}”")
+        if c.url:
+            click.echo(f"    {c.url}")
+    click.echo(f"\nconfidence {answer.confidence:.2f} · index {answer.index_version}", err=True)
+
+
 if __name__ == "__main__":
     main()

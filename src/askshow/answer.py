@@ -1,0 +1,420 @@
+"""Composing grounded answers: per-intent extraction, freshness, citations and abstention."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from askshow import extract
+from askshow.chunking import split_sentences
+from askshow.index import Generation
+from askshow.lexical import tokenize
+from askshow.models import Article, Citation, Hit, Query, Status
+from askshow.query import aliases, normalize
+
+NOT_FOUND = "I couldn't find that in the articles."
+PLOT_HEADING = re.compile(
+    r"plot|story|happen|about|expect|ending|synopsis|recap|spoiler|where", re.I
+)
+CAST_HEADING = re.compile(r"cast|who|character|star|actor|return", re.I)
+# Words that say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = frozenset(
+    [
+        "when",
+        "where",
+        "what",
+        "whats",
+        "who",
+        "whos",
+        "how",
+        "why",
+        "which",
+        "is",
+        "are",
+        "was",
+        "were",
+        "does",
+        "do",
+        "did",
+        "will",
+        "would",
+        "can",
+        "could",
+        "release",
+        "released",
+        "releasing",
+        "releases",
+        "date",
+        "dates",
+        "come",
+        "comes",
+        "coming",
+        "came",
+        "out",
+        "premiere",
+        "premieres",
+        "premiered",
+        "air",
+        "airs",
+        "airing",
+        "renewed",
+        "renew",
+        "renewal",
+        "cancelled",
+        "canceled",
+        "cancel",
+        "back",
+        "return",
+        "returning",
+        "returns",
+        "streaming",
+        "stream",
+        "cast",
+        "casting",
+        "actor",
+        "actors",
+        "actress",
+        "actresses",
+        "star",
+        "stars",
+        "starring",
+        "play",
+        "plays",
+        "playing",
+        "played",
+        "portray",
+        "portrays",
+        "character",
+        "characters",
+        "happen",
+        "happens",
+        "happened",
+        "story",
+        "storyline",
+        "plot",
+        "ending",
+        "end",
+        "ends",
+        "about",
+        "synopsis",
+        "spoiler",
+        "spoilers",
+        "know",
+        "tell",
+        "get",
+        "getting",
+        "gets",
+        "next",
+        "new",
+        "another",
+        "season",
+        "seasons",
+        "series",
+        "show",
+        "episode",
+        "episodes",
+        "part",
+        "volume",
+        "it",
+        "its",
+        "yet",
+        "there",
+        "any",
+        "expect",
+        "expected",
+        "going",
+        "gonna",
+        "be",
+        "been",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "and",
+        "or",
+        "with",
+        "me",
+        "us",
+        "we",
+        "you",
+        "whats",
+        "confirmed",
+        "official",
+        "officially",
+        "netflix",
+        "happening",
+        "drop",
+        "drops",
+        "dropping",
+        "arrive",
+        "arrives",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "anything",
+        "everything",
+        "info",
+        "news",
+        "update",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One article sentence that might go into an answer."""
+
+    article: Article
+    start: int
+    end: int
+    section: str
+    rank: int
+    """Rank of the chunk it came from (1 = best)."""
+
+    @property
+    def text(self) -> str:
+        return self.article.text[self.start : self.end]
+
+
+@dataclass
+class Composition:
+    """Answer sentences and their citations, numbered in order of first use."""
+
+    max_citations: int
+    parts: list[str] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+    def cite(self, ev: Evidence, superseded: bool = False) -> int | None:
+        for c in self.citations:
+            if (c.article_id, c.start, c.end) == (ev.article.id, ev.start, ev.end):
+                return c.n
+        if len(self.citations) >= self.max_citations:
+            return None
+        status: Status = extract.label(ev.text)
+        a = ev.article
+        self.citations.append(
+            Citation(
+                n=len(self.citations) + 1,
+                article_id=a.id,
+                title=a.title,
+                url=a.url,
+                published=a.published.isoformat() if a.published else None,
+                section=ev.section or a.title,
+                quote=ev.text,
+                start=ev.start,
+                end=ev.end,
+                status=status,
+                superseded=superseded,
+            )
+        )
+        return len(self.citations)
+
+    def say(self, text: str, *evidence: Evidence, superseded: bool = False) -> bool:
+        """Add a sentence backed by evidence; dropped when no citation slot is left."""
+        numbers = [self.cite(ev, superseded) for ev in evidence]
+        if not numbers or any(n is None for n in numbers):
+            return False
+        marks = " ".join(f"[{n}]" for n in dict.fromkeys(numbers))
+        self.parts.append(f"{text} {marks}")
+        return True
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.parts)
+
+
+def gather(generation: Generation, hits: Iterable[Hit]) -> list[Evidence]:
+    """Every sentence of the hit chunks, best chunk first; questions are not evidence."""
+    found: list[Evidence] = []
+    for rank, hit in enumerate(hits, start=1):
+        article = generation.articles[hit.chunk.article_id]
+        for start, end in split_sentences(article.text, hit.chunk.start, hit.chunk.end):
+            sentence = article.text[start:end]
+            if sentence.endswith("?") or len(sentence.split()) < 4:
+                continue
+            found.append(Evidence(article, start, end, hit.chunk.section, rank))
+    return found
+
+
+def content_terms(query: Query) -> list[str]:
+    """The question's words that are about something: not the show's name, not question words."""
+    show_words = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
+    terms = []
+    for token in tokenize(query.normalized):
+        if token in QUESTION_WORDS or token in show_words or token.isdigit():
+            continue
+        if re.fullmatch(r"s\d+|\d+(st|nd|rd|th)", token):
+            continue
+        terms.append(token)
+    return list(dict.fromkeys(terms))
+
+
+def subject_name(query: Query) -> str:
+    """The name a "who plays X" question asks about, as typed ("nam ra"), or ""."""
+    show_words = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
+    words = [
+        w
+        for w in normalize(query.question).split()
+        if w not in QUESTION_WORDS and w not in show_words and not w.isdigit()
+        and not re.fullmatch(r"s\d+", w)
+    ]  # fmt: skip
+    return " ".join(words)
+
+
+def _overlap(terms: list[str], sentence: str) -> float:
+    if not terms:
+        return 0.0
+    words = set(tokenize(sentence))
+    return sum(1 for t in terms if t in words) / len(terms)
+
+
+def compose_release(comp: Composition, evidence: list[Evidence], show: str) -> float:
+    """Status line from the freshest dated claim, then its support, older claims superseded."""
+    claims = [ev for ev in evidence if extract.release_strength(ev.text) >= 2.5]
+    if not claims:
+        return 0.0
+
+    def score(ev: Evidence) -> float:
+        other = 3.0 if extract.about_other_title(ev.text, show) else 0.0
+        return extract.release_strength(ev.text) + 2.0 / (1 + ev.rank) - other
+
+    by_article: dict[str, list[Evidence]] = {}
+    for ev in sorted(claims, key=score, reverse=True):
+        if score(ev) >= 2.5:
+            by_article.setdefault(ev.article.id, []).append(ev)
+    if not by_article:
+        return 0.0
+    # Dated articles first, newest first; undated ones lose to any dated claim.
+    order = sorted(
+        by_article.values(),
+        key=lambda evs: (
+            evs[0].article.published is not None,
+            evs[0].article.published,
+            score(evs[0]),
+        ),
+        reverse=True,
+    )
+    lead = order[0][:2]
+    status = max(
+        (extract.release_status(ev.text) for ev in lead), key=lambda s: extract.STATUS_PRIORITY[s]
+    )
+    source = next(ev for ev in lead if extract.release_status(ev.text) == status)
+    comp.say(_status_line(status, source), source)
+    for ev in sorted(lead, key=lambda e: e.start):
+        comp.say(ev.text, ev)
+    lead_dates, _ = _claim(lead)
+    lead_published = lead[0].article.published
+    for evs in order[1:3]:
+        older = evs[0]
+        dates, statuses = _claim(evs[:1])
+        disagrees = not dates <= lead_dates or (not dates and status not in statuses)
+        superseded = (
+            disagrees
+            and lead_published is not None
+            and (older.article.published is None or older.article.published < lead_published)
+        )
+        comp.say(("Earlier: " if superseded else "") + older.text, older, superseded=superseded)
+    return 1.0 if status != "unknown" else 0.5
+
+
+def _claim(evidence: list[Evidence]) -> tuple[frozenset[str], frozenset[str]]:
+    dates = {d.lower() for ev in evidence for d in extract.dates_in(ev.text)}
+    statuses = {extract.release_status(ev.text) for ev in evidence}
+    return frozenset(dates), frozenset(statuses)
+
+
+def _status_line(status: extract.ReleaseStatus, source: Evidence) -> str:
+    dates = extract.dates_in(source.text)
+    published = source.article.published
+    line = {
+        "cancelled": "Cancelled.",
+        "confirmed_date": f"Confirmed: {dates[0] if dates else 'a release date is set'}.",
+        "renewed": "Renewed, without a confirmed release date yet.",
+        "not_renewed": "Not renewed yet.",
+        "speculative": f"Not confirmed; the articles speculate about {dates[0] if dates else 'a date'}.",
+        "unknown": "No confirmed release date yet.",
+    }[status]
+    if published is not None:
+        line = (
+            f"As of {published:%B} {published.day}, {published.year}: {line[0].lower()}{line[1:]}"
+        )
+    return line
+
+
+def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> float:
+    """ "Character (Actor)" pairs, de-duplicated; "who plays X" answers for X alone."""
+    pairs = [(p, ev) for ev in evidence for p in extract.cast_pairs(ev.text)]
+    name = subject_name(query)
+    if name:
+        by_char = [(extract.name_matches(name, p.character), p, ev) for p, ev in pairs]
+        by_actor = [(extract.name_matches(name, p.actor), p, ev) for p, ev in pairs]
+        best = max(by_char + by_actor, key=lambda t: (t[0], -t[2].rank), default=None)
+        if best is not None and best[0] >= 80:
+            _, pair, ev = best
+            if any(best is t for t in by_actor):
+                comp.say(f"{pair.actor} plays {pair.character}.", ev)
+            else:
+                comp.say(f"{pair.character} is played by {pair.actor}.", ev)
+            return 1.0
+        mentions = [ev for ev in evidence if extract.name_matches(name, ev.text) >= 85]
+        if mentions:
+            for ev in sorted(mentions, key=lambda e: e.rank)[:2]:
+                comp.say(ev.text, ev)
+            return 0.8
+        if len(name.split()) <= 3 and any(len(w) > 2 for w in name.split()):
+            return 0.0  # a specific name the articles never mention: do not guess
+    listed: list[tuple[extract.CastPair, Evidence]] = []
+    for pair, ev in sorted(pairs, key=lambda t: (not CAST_HEADING.search(t[1].section), t[1].rank)):
+        if any(
+            extract.same_person(pair.actor, p.actor)
+            or extract.same_person(pair.character, p.character)
+            for p, _ in listed
+        ):
+            continue
+        listed.append((pair, ev))
+    if not listed:
+        return 0.0
+    items = []
+    for pair, ev in listed[:8]:
+        n = comp.cite(ev)
+        if n is not None:
+            items.append(f"{pair.character} ({pair.actor}) [{n}]")
+    comp.parts.append("The cast includes " + ", ".join(items) + ".")
+    return 1.0
+
+
+def compose_sentences(
+    comp: Composition, evidence: list[Evidence], terms: list[str], plot: bool
+) -> float:
+    """The most relevant one to three sentences, in article order (plot prefers plot sections)."""
+    pool = [ev for ev in evidence if PLOT_HEADING.search(ev.section)] if plot else []
+    pool = pool or evidence
+    if not pool:
+        return 0.0
+
+    def score(ev: Evidence) -> float:
+        return (
+            2.0 * _overlap(terms, ev.text)
+            + 2.0 / (1 + ev.rank)
+            + min(len(ev.text.split()), 25) / 50
+        )
+
+    chosen = sorted(pool, key=score, reverse=True)[: 3 if plot else 2]
+    first_rank = {ev.article.id: ev.rank for ev in reversed(chosen)}
+    for ev in sorted(chosen, key=lambda e: (first_rank[e.article.id], e.start)):  # article order
+        comp.say(ev.text, ev)
+    return 1.0 if plot and pool is not evidence else 0.7

@@ -1,0 +1,248 @@
+"""Pure extraction from article sentences: hedges, dates, release status, cast pairs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz
+
+from askshow.models import Status
+
+ReleaseStatus = Literal[
+    "cancelled", "confirmed_date", "renewed", "not_renewed", "speculative", "unknown"
+]
+
+_HEDGE = re.compile(
+    r"\b(could|may|might|expect\w*|hopefully|hope|rumou?r\w*|likely|unlikely|possibl[ey]|probabl[ey]"
+    r"|speculat\w*|guess\w*|predict\w*|should|would|if|potential\w*|reportedly|apparently"
+    r"|allegedly|aiming|tipped|suggests?|perhaps|maybe|estimated?|early|at the earliest"
+    r"|we think|we believe|fingers crossed|assume|wait and see|possible|window|around)\b",
+    re.IGNORECASE,
+)
+_CONFIRM = re.compile(
+    r"\b(officially|confirmed|confirms|announced|announces|premieres? on|premiered|will premiere"
+    r"|arrives? on|released on|will (?:be )?released? on|set to (?:premiere|release|debut|return|arrive)"
+    r"|revealed|dropped|debuted|is out|came out|has renewed|renewed|cancel+ed)\b",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+DATE = re.compile(
+    rf"\b(?:{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+20\d\d"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+20\d\d"
+    rf"|(?:early|mid|late|spring|summer|fall|autumn|winter)[- ](?:20\d\d)"
+    rf"|{_MONTH}\.?\s+20\d\d|20\d\d-\d\d-\d\d|20\d\d)\b"
+)
+_FULL_DATE = re.compile(
+    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+20\d\d|\d{{1,2}}\s+{_MONTH}\s+20\d\d|{_MONTH}\.?\s+20\d\d|20\d\d-\d\d-\d\d"
+)
+_NEGATED_RENEWAL = re.compile(
+    r"\b(has ?n[o']t|have ?n[o']t|hasn't|haven't|not|yet to|no)\b[\w\s,]{0,25}\b(renew\w*|green-?lit|greenlit|announce\w*)"
+    r"|\bnot (?:yet |officially )?been renewed|\bno (?:official )?(?:renewal|word)\b",
+    re.IGNORECASE,
+)
+_RENEWED = re.compile(r"\b(renewed|renewal|green-?lit|greenlit|ordered|picked up)\b", re.IGNORECASE)
+_CANCELLED = re.compile(r"\bcancel+(ed|ation)\b", re.IGNORECASE)
+_NEGATED_CANCEL = re.compile(r"\b(not|n't|never|no)\b[\w\s]{0,20}\bcancel", re.IGNORECASE)
+RELEASE_CUE = re.compile(
+    r"\b(releas\w*|premier\w*|renew\w*|cancel\w*|return\w*|arriv\w*|debut\w*|air\w*|drops?"
+    r"|out on|streaming|date|volume|part (?:one|two|1|2)|episodes?|filming|production|delay\w*"
+    r"|wrapped|launch\w*|finale)\b",
+    re.IGNORECASE,
+)
+
+
+def label(sentence: str) -> Status:
+    """confirmed, speculative or unknown, from the sentence's own wording."""
+    if _HEDGE.search(sentence):
+        return "speculative"
+    if _CONFIRM.search(sentence):
+        return "confirmed"
+    return "unknown"
+
+
+def dates_in(sentence: str) -> list[str]:
+    return [m.group(0) for m in DATE.finditer(sentence)]
+
+
+def release_strength(sentence: str) -> float:
+    """How much a sentence says about release: a full date beats a year beats a cue word."""
+    score = 0.0
+    if _FULL_DATE.search(sentence):
+        score += 3.0
+    elif DATE.search(sentence):
+        score += 1.5
+    if _RENEWED.search(sentence) or _CANCELLED.search(sentence):
+        score += 2.0
+    if RELEASE_CUE.search(sentence):
+        score += 1.0
+    return score
+
+
+def release_status(sentence: str) -> ReleaseStatus:
+    """What one sentence claims about a season's release."""
+    sentence_label = label(sentence)
+    if (
+        _CANCELLED.search(sentence)
+        and not _NEGATED_CANCEL.search(sentence)
+        and sentence_label != "speculative"
+    ):
+        return "cancelled"
+    if _NEGATED_RENEWAL.search(sentence):
+        return "not_renewed"
+    if _FULL_DATE.search(sentence) and sentence_label == "confirmed":
+        return "confirmed_date"
+    if _RENEWED.search(sentence) and sentence_label != "speculative":
+        return "renewed"
+    if DATE.search(sentence):
+        return "speculative"
+    return "unknown"
+
+
+STATUS_PRIORITY: dict[ReleaseStatus, int] = {
+    "cancelled": 5, "confirmed_date": 4, "renewed": 3, "not_renewed": 2, "speculative": 1, "unknown": 0,
+}  # fmt: skip
+
+# --- cast -----------------------------------------------------------------------------------
+
+_NAME = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|de|van|von|da|del|la|le|di))*"
+_NAME_AT_MOST_4 = r"[A-Z][\w'’-]*\.?(?:\s+[A-Z][\w'’-]*\.?){0,3}"
+_CAST_PATTERNS = (
+    # Character (Actor)
+    re.compile(rf"(?P<char>{_NAME_AT_MOST_4})\s+\((?P<actor>{_NAME_AT_MOST_4})\)"),
+    # Character, played by Actor / Character is played by Actor
+    re.compile(
+        rf"(?P<char>{_NAME_AT_MOST_4}),?\s+(?:who\s+is\s+|is\s+|was\s+)?(?:played|portrayed|voiced)\s+by\s+(?P<actor>{_NAME_AT_MOST_4})"
+    ),
+    # Actor plays Character / Actor returns as Character
+    re.compile(
+        rf"(?P<actor>{_NAME_AT_MOST_4})\s+(?:plays|portrays|voices|(?:will\s+)?(?:return|returns|is back|stars|star|reprises? (?:his|her|their) role)\s+as|as)\s+(?:the\s+)?(?P<char>{_NAME_AT_MOST_4})"
+    ),
+)
+_NOT_NAMES = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "And",
+        "But",
+        "In",
+        "On",
+        "Of",
+        "For",
+        "With",
+        "Season",
+        "Netflix",
+        "It",
+        "He",
+        "She",
+        "They",
+        "We",
+        "This",
+        "That",
+        "Such",
+        "As",
+        "Fans",
+        "Also",
+        "Then",
+        "Who",
+        "What",
+        "When",
+        "Where",
+        "Why",
+        "How",
+        "Meanwhile",
+        "Expect",
+        "Plus",
+        "Both",
+        "Unless",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class CastPair:
+    character: str
+    actor: str
+    start: int
+    """Offset of the pair within its sentence."""
+
+
+def _clean_name(name: str) -> str:
+    words = name.strip(" .,'’").split()
+    while words and words[0] in _NOT_NAMES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def cast_pairs(sentence: str) -> list[CastPair]:
+    """(character, actor) pairs a sentence states, in order of appearance."""
+    pairs: list[CastPair] = []
+    seen: set[tuple[str, str]] = set()
+    for pattern in _CAST_PATTERNS:
+        for m in pattern.finditer(sentence):
+            character, actor = _clean_name(m.group("char")), _clean_name(m.group("actor"))
+            if not character or not actor or character == actor:
+                continue
+            if pattern is _CAST_PATTERNS[2] and len(actor.split()) < 2:
+                continue  # "X as Y" needs a full actor name to be a casting statement
+            if any(ch.isdigit() for ch in actor + character):
+                continue
+            key = (character.lower(), actor.lower())
+            if key not in seen:
+                seen.add(key)
+                pairs.append(CastPair(character, actor, m.start()))
+    return sorted(pairs, key=lambda p: p.start)
+
+
+def same_person(a: str, b: str) -> bool:
+    """Spellings vary between fan articles: "Cho Yi-hyun" and "Cho Yi-Hyun" are one actor."""
+    return fuzz.token_sort_ratio(a.lower(), b.lower()) >= 85
+
+
+def _squash(text: str) -> list[str]:
+    return [re.sub(r"[^\w]", "", w) for w in re.split(r"\s+", text.lower()) if w.strip()]
+
+
+def name_matches(name: str, mention: str) -> float:
+    """How well a name typed by a fan ("nam ra") matches words of an article ("Choi Nam-era").
+
+    Hyphens and spaces are ignored, and the name is compared with every run of as many
+    words in the mention, so a name inside a longer sentence is still found.
+    """
+    wanted = _squash(name)
+    words = _squash(mention)
+    if not wanted or not words:
+        return 0.0
+    target = "".join(wanted)
+    best = 0.0
+    for width in {max(1, len(wanted) - 1), len(wanted), len(wanted) + 1}:
+        for i in range(max(1, len(words) - width + 1)):
+            best = max(best, fuzz.ratio(target, "".join(words[i : i + width])))
+    return best
+
+
+_CAPITALIZED_RUN = re.compile(
+    r"(?<![.!?]\s)(?<!^)\b([A-Z][\w'’-]+(?:\s+(?:of|the|and|in|&)?\s*[A-Z][\w'’-]+)+)"
+)
+_NOT_TITLES = re.compile(
+    r"^(?:Netflix|Disney|Apple|Prime|Amazon|HBO|Hulu|Max|Peacock|Crunchyroll|Season|Volume|Part|"
+    r"January|February|March|April|May|June|July|August|September|October|November|December)\b"
+)
+
+
+def about_other_title(sentence: str, show: str) -> bool:
+    """A sentence that names some other title and not the show ("...season of Squid Game...")."""
+    if name_matches(show, sentence) >= 85:
+        return False
+    for match in _CAPITALIZED_RUN.finditer(sentence):
+        phrase = match.group(1)
+        if not _NOT_TITLES.match(phrase) and re.search(
+            r"\b(of|season|series)\s+$", sentence[: match.start()]
+        ):
+            return True
+    return False

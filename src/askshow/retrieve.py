@@ -1,0 +1,87 @@
+"""Retrieval: dense (FAISS) and lexical (BM25) candidates fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import faiss
+import numpy as np
+
+from askshow.index import Generation
+from askshow.models import Hit, Intent, Query
+
+RRF_K = 60
+CANDIDATES = 50
+INTENT_HEADINGS: dict[Intent, re.Pattern[str]] = {
+    "release": re.compile(r"release|when|date|premiere|renew|return|coming|air|out\b", re.I),
+    "cast": re.compile(r"cast|who|character|star|actor|return", re.I),
+    "plot": re.compile(r"plot|story|happen|about|expect|ending|synopsis|recap|spoiler", re.I),
+    "other": re.compile(r"$^"),
+}
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: each ranking adds 1/(k + rank) to the rows it lists."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def candidate_articles(generation: Generation, query: Query) -> set[str]:
+    """Articles about the query's show (metadata, not a passing mention), its season preferred."""
+    if query.show is None:
+        return set(generation.articles)
+    about = generation.shows.get(query.show, [])
+    if query.season is not None:
+        same_season = [a for a in about if a.season == query.season]
+        if same_season:
+            about = same_season
+    return {a.id for a in about}
+
+
+def retrieve(
+    generation: Generation,
+    query: Query,
+    query_vector: np.ndarray,
+    k: int = 8,
+    article_ids: set[str] | None = None,
+) -> list[Hit]:
+    """The k best chunks for the query among the candidate articles, best first."""
+    allowed = article_ids if article_ids is not None else candidate_articles(generation, query)
+    rows = generation.rows_for(allowed)
+    if len(rows) == 0:
+        return []
+    limit = min(CANDIDATES, len(rows))
+    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
+    dense_scores, dense_rows = generation.vectors.search(
+        query_vector.reshape(1, -1), limit, params=params
+    )
+    dense_ranking = [int(r) for r in dense_rows[0] if r >= 0]
+    dense_by_row = dict(zip(dense_ranking, dense_scores[0].tolist(), strict=False))
+
+    lexical_all = generation.lexical.scores(query.question)
+    lexical_rows = rows[np.argsort(-lexical_all[rows], kind="stable")][:limit]
+    lexical_ranking = [int(r) for r in lexical_rows if lexical_all[r] > 0]
+
+    fused = rrf([dense_ranking, lexical_ranking])
+    heading = INTENT_HEADINGS[query.intent]
+    for row in fused:
+        if heading.search(generation.chunks[row].section):
+            fused[row] += 0.5 / (RRF_K + 1)  # an intent's own section wins close calls
+    best = sorted(fused, key=lambda r: -fused[r])[:k]
+    dense_rank = {r: i for i, r in enumerate(dense_ranking, start=1)}
+    lexical_rank = {r: i for i, r in enumerate(lexical_ranking, start=1)}
+    return [
+        Hit(
+            chunk=generation.chunks[row],
+            score=fused[row],
+            dense=float(dense_by_row.get(row, 0.0)),
+            lexical=float(lexical_all[row]),
+            dense_rank=dense_rank.get(row),
+            lexical_rank=lexical_rank.get(row),
+        )
+        for row in best
+    ]

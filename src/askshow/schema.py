@@ -1,0 +1,112 @@
+"""The HTTP contract as msgspec Structs: shared by the API and `askshow ask --json`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from askshow.models import Answer, Article
+
+Question = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class AskRequest(msgspec.Struct, forbid_unknown_fields=False):
+    question: Question
+    show: str | None = None
+    max_citations: Annotated[int, msgspec.Meta(ge=1, le=20)] | None = None
+
+
+class ShowBody(msgspec.Struct):
+    title: str
+    season: int | None
+
+
+class CitationBody(msgspec.Struct):
+    n: int
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    section: str
+    quote: str
+    start: int
+    end: int
+    status: Literal["confirmed", "speculative", "unknown"]
+    superseded: bool
+
+
+class AskResponse(msgspec.Struct):
+    question: str
+    answer: str
+    abstained: bool
+    intent: Literal["release", "cast", "plot", "other"]
+    show: ShowBody | None
+    confidence: float
+    citations: list[CitationBody]
+    index_version: str
+    took_ms: float
+
+
+class SectionBody(msgspec.Struct):
+    heading: str
+    start: int
+    end: int
+
+
+class ArticleSummary(msgspec.Struct):
+    id: str
+    title: str
+    show: str
+    season: int | None
+    published: str | None
+    url: str | None
+
+
+class ArticleBody(msgspec.Struct):
+    id: str
+    title: str
+    show: str
+    season: int | None
+    published: str | None
+    url: str | None
+    text: str
+    sections: list[SectionBody]
+
+
+def answer_body(answer: Answer) -> AskResponse:
+    return AskResponse(
+        question=answer.question,
+        answer=answer.answer,
+        abstained=answer.abstained,
+        intent=answer.intent,
+        show=ShowBody(answer.show.title, answer.show.season) if answer.show else None,
+        confidence=answer.confidence,
+        citations=[CitationBody(**c.__dict__) for c in answer.citations],
+        index_version=answer.index_version,
+        took_ms=answer.took_ms,
+    )
+
+
+def article_summary(article: Article) -> ArticleSummary:
+    return ArticleSummary(
+        id=article.id,
+        title=article.title,
+        show=article.show,
+        season=article.season,
+        published=article.published.isoformat() if article.published else None,
+        url=article.url,
+    )
+
+
+def article_body(article: Article) -> ArticleBody:
+    return ArticleBody(
+        id=article.id,
+        title=article.title,
+        show=article.show,
+        season=article.season,
+        published=article.published.isoformat() if article.published else None,
+        url=article.url,
+        text=article.text,
+        sections=[SectionBody(s.heading, s.start, s.end) for s in article.sections],
+    )

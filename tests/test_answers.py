@@ -1,0 +1,139 @@
+"""Grounded answers over the shipped corpus, with the real model and index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from askshow.embedding import Embedder
+from askshow.engine import Engine
+from askshow.index import build_generation, load_current
+from askshow.models import Answer
+from tests.conftest import copy_corpus
+
+SEED_ID = "all-of-us-are-dead-season-2"
+
+
+def assert_grounded(engine: Engine, answer: Answer) -> None:
+    """Every citation quotes its article exactly, and every sentence carries a marker."""
+    articles = engine.generation.articles
+    for citation in answer.citations:
+        assert articles[citation.article_id].text[citation.start : citation.end] == citation.quote
+        assert f"[{citation.n}]" in answer.answer
+    if not answer.abstained:
+        assert answer.citations
+        assert answer.index_version == engine.generation.id
+
+
+def test_release_of_the_seed_show_is_not_renewed_and_speculative(engine: Engine) -> None:
+    answer = engine.ask("When will All of Us Are Dead season 2 be released?")
+    assert_grounded(engine, answer)
+    assert not answer.abstained and answer.intent == "release"
+    assert answer.answer.startswith("Not renewed yet.")
+    assert "hasn't officially renewed" in answer.answer
+    spec = [c for c in answer.citations if "2023" in c.quote]
+    assert spec and spec[0].status == "speculative" and spec[0].article_id == SEED_ID
+
+
+@pytest.mark.parametrize(
+    "question", ["who plays nam-ra", "who plays Nam-era in all of us are dead"]
+)
+def test_who_plays_a_character_with_variant_spelling(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert_grounded(engine, answer)
+    assert not answer.abstained and answer.intent == "cast"
+    assert "Cho Yi-Hyun" in answer.answer
+
+
+def test_cast_list_with_typo_and_abbreviation(engine: Engine) -> None:
+    answer = engine.ask("who is in the cast of all of us r dead s2")
+    assert_grounded(engine, answer)
+    assert "Park Ji-hu" in answer.answer and "Park Solomon" in answer.answer
+    assert answer.show is not None and answer.show.title == "All of Us Are Dead"
+
+
+def test_plot_mentions_hybrids_or_japan(engine: Engine) -> None:
+    answer = engine.ask("what happens in season 2 of all of us are dead?")
+    assert_grounded(engine, answer)
+    assert answer.intent == "plot"
+    assert "hybrid" in answer.answer.lower() or "Japan" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When does The Glass Orchard season 4 come out?",
+        "When is Squid Game season 2 out?",
+        "who is in the cast of squid game",
+        "when does it come out?",
+    ],
+)
+def test_shows_not_in_the_corpus_abstain(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.abstained
+    assert answer.citations == ()
+    assert answer.answer.startswith("I couldn't find that in the articles.")
+
+
+def test_facts_the_articles_do_not_state_abstain(engine: Engine) -> None:
+    answer = engine.ask("who directed episode 3 of all of us are dead season 2?")
+    assert answer.abstained
+
+
+def test_close_show_name_gets_a_suggestion(engine: Engine) -> None:
+    answer = engine.ask("when does all of them are dead season 2 come out")
+    if answer.abstained:
+        assert "Did you mean All of Us Are Dead?" in answer.answer
+    else:
+        assert answer.show is not None and answer.show.title == "All of Us Are Dead"
+
+
+def test_confidence_is_higher_for_supported_answers(engine: Engine) -> None:
+    strong = engine.ask("who plays nam-ra in all of us are dead")
+    weak = engine.ask("what is the budget of all of us are dead season 2")
+    assert 0.0 <= weak.confidence < strong.confidence <= 1.0
+
+
+def test_max_citations_is_respected(engine: Engine) -> None:
+    answer = engine.ask("who is in the cast of all of us are dead season 2", max_citations=1)
+    assert len(answer.citations) == 1
+    assert_grounded(engine, answer)
+
+
+def test_repeated_question_is_served_from_cache(engine: Engine) -> None:
+    first = engine.ask("what happens in all of us are dead season 2")
+    second = engine.ask("what happens in all of us are dead season 2")
+    assert second.answer == first.answer and second.citations == first.citations
+
+
+def test_newer_claim_leads_and_older_is_superseded(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = copy_corpus(
+        tmp_path / "corpus",
+        "stranger-things-season-5-early.md",
+        "stranger-things-season-5-confirmed.md",
+    )
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
+    answer = engine.ask("when does strnager things season 5 come out?")
+    assert_grounded(engine, answer)
+    assert answer.answer.startswith("As of July 16, 2025: confirmed: November 26, 2025.")
+    newer = [c for c in answer.citations if c.article_id == "stranger-things-season-5-confirmed"]
+    older = [c for c in answer.citations if c.article_id == "stranger-things-season-5-early"]
+    assert newer and not any(c.superseded for c in newer)
+    assert older and all(c.superseded for c in older)
+    assert answer.answer.index(f"[{newer[0].n}]") < answer.answer.index(f"[{older[0].n}]")
+
+
+def test_swap_changes_generation_atomically(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", "stranger-things-season-5-early.md")
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
+    before = engine.ask("who plays jim hopper in stranger things")
+    assert before.abstained
+    copy_corpus(corpus, "stranger-things-season-5-confirmed.md")
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine.swap(load_current(tmp_path / "index", embedder))
+    after = engine.ask("who plays jim hopper in stranger things")
+    assert not after.abstained and "David Harbour" in after.answer
+    assert after.index_version != before.index_version

@@ -1,0 +1,79 @@
+"""Understanding questions: fuzzy show names, seasons and intents, as fans type them."""
+
+from __future__ import annotations
+
+import pytest
+
+from askshow.query import ShowMatcher, parse_query
+
+SHOWS = [
+    "All of Us Are Dead", "Stranger Things", "Wednesday", "The Bear", "The Last of Us",
+    "Frieren: Beyond Journey's End", "Ginny & Georgia", "Spy x Family", "Severance",
+    "Only Murders in the Building", "Emily in Paris", "The Witcher",
+]  # fmt: skip
+MATCHER = ShowMatcher(SHOWS)
+
+CASES = [
+    # question, show, season, intent
+    ("when does all of us r dead season 2 come out?", "All of Us Are Dead", 2, "release"),
+    ("When will All of Us Are Dead season 2 be released?", "All of Us Are Dead", 2, "release"),
+    ("aouad s2 release date", "All of Us Are Dead", 2, "release"),
+    ("ALL OF US ARE DEAD SEASON TWO PREMIERE", "All of Us Are Dead", 2, "release"),
+    ("is all of us are dead renewed", "All of Us Are Dead", None, "release"),
+    ("has all of us are dead been cancelled?", "All of Us Are Dead", None, "release"),
+    ("who plays on-jo in all of us are dead", "All of Us Are Dead", None, "cast"),
+    ("all of us are dead 2nd season cast", "All of Us Are Dead", 2, "cast"),
+    ("what happens in the second season of all of us are dead", "All of Us Are Dead", 2, "plot"),
+    ("strnager things season 5 release date", "Stranger Things", 5, "release"),
+    ("when is stranger things s5 out", "Stranger Things", 5, "release"),
+    ("who plays eleven in stranger things", "Stranger Things", None, "cast"),
+    ("stranger things 5 plot", "Stranger Things", None, "plot"),
+    ("how does stranger things end", "Stranger Things", None, "plot"),
+    ("wensday season 2 cast", "Wednesday", 2, "cast"),
+    ("when does wednesday season 2 come out", "Wednesday", 2, "release"),
+    ("is wednesday coming back for season 2", "Wednesday", 2, "release"),
+    ("who does jenna ortega play in wednesday", "Wednesday", None, "cast"),
+    ("whats the story of the bear season 4", "The Bear", 4, "plot"),
+    ("the bear s4 premiere date", "The Bear", 4, "release"),
+    ("who stars in the bear", "The Bear", None, "cast"),
+    ("is the last of us coming back", "The Last of Us", None, "release"),
+    ("who is returning for tlou 2", "The Last of Us", None, "cast"),
+    ("last of us season two where does it take place", "The Last of Us", 2, "plot"),
+    ("is frieren getting a second season", "Frieren: Beyond Journey's End", 2, "release"),
+    ("frieren season 2 story", "Frieren: Beyond Journey's End", 2, "plot"),
+    ("ginny and georgia 3 when", "Ginny & Georgia", None, "release"),
+    ("ginny & georgia season 3 cast list", "Ginny & Georgia", 3, "cast"),
+    ("spy family season 3 air date", "Spy x Family", 3, "release"),
+    ("severence season 2 what happens", "Severance", 2, "plot"),
+    ("who plays mark in severance", "Severance", None, "cast"),
+    ("only murders in the building s5 release", "Only Murders in the Building", 5, "release"),
+    ("omitb season 5 cast", "Only Murders in the Building", 5, "cast"),
+    ("emily in pari season 5 plot", "Emily in Paris", 5, "plot"),
+    ("the witcher season 4 who replaces henry cavill", "The Witcher", 4, "cast"),
+    ("witcher 4th season release", "The Witcher", 4, "release"),
+    ("When is Squid Game season 2 out?", None, 2, "release"),
+    ("When does The Glass Orchard season 4 come out?", None, 4, "release"),
+    ("who plays nam-ra", None, None, "cast"),
+    ("tell me about the best show ever", None, None, "plot"),
+    ("when does it come out", None, None, "release"),
+    ("all of us are dead", "All of Us Are Dead", None, "other"),
+]
+
+
+@pytest.mark.parametrize(("question", "show", "season", "intent"), CASES)
+def test_parse_query(question: str, show: str | None, season: int | None, intent: str) -> None:
+    query = parse_query(question, MATCHER)
+    assert (query.show, query.season, query.intent) == (show, season, intent)
+
+
+def test_close_name_is_suggested_not_matched() -> None:
+    query = parse_query("when does all of them are dead come out", MATCHER)
+    assert query.show is None
+    assert query.suggestion == "All of Us Are Dead"
+
+
+def test_show_given_by_caller_overrides_detection() -> None:
+    query = parse_query("when does it come out?", MATCHER, show="stranger things")
+    assert query.show == "Stranger Things"
+    unknown = parse_query("when does it come out?", MATCHER, show="squid game")
+    assert unknown.show is None
