@@ -22,8 +22,9 @@ install: $(STAMP)
 index: install
 	$(BIN)/askshow index build --if-stale
 
+# Serves http://127.0.0.1:8000 (ASKSHOW_HOST / ASKSHOW_PORT to change).
 run: index
-	$(BIN)/askshow index status
+	$(BIN)/askshow serve
 
 lint: install
 	$(BIN)/ruff check src tests eval

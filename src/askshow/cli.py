@@ -234,5 +234,30 @@ def ask(
     click.echo(f"\nconfidence {answer.confidence:.2f} · index {answer.index_version}", err=True)
 
 
+@main.command()
+@click.option("--host", help="Address to bind [ASKSHOW_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port [ASKSHOW_PORT, default 8000].")
+@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Processes; each loads its own model (~300 MB) and follows index/CURRENT.")  # fmt: skip
+@corpus_option
+@index_option
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int,
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+) -> None:
+    """Serve the HTTP API and the web page.
+
+    \b
+    Example:
+      ASKSHOW_ADMIN_TOKEN=secret askshow serve --port 8000
+    """
+    from askshow.api import serve as run_server
+
+    run_server(_settings(host=host, port=port, corpus_dir=corpus_dir, index_dir=index_dir), workers)
+
+
 if __name__ == "__main__":
     main()

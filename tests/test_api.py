@@ -1,0 +1,246 @@
+"""The HTTP service through a real uvicorn server on loopback, with the real engine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DATA, SHIPPED_CORPUS
+
+TOKEN = "test-admin-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    corpus: Path
+    index: Path
+    process: subprocess.Popen[bytes]
+
+
+def start_server(root: Path, index_src: Path, **env: str) -> Server:
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(SHIPPED_CORPUS, corpus)
+    shutil.copytree(index_src, index)
+    port = _free_port()
+    environ = dict(os.environ, ASKSHOW_CORPUS_DIR=str(corpus), ASKSHOW_INDEX_DIR=str(index), **env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "askshow.cli", "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "server.log").open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return Server(url, corpus, index, process)
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("server did not become ready:\n" + (root / "server.log").read_text()[-3000:])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
+    # No rate limit here: the reindex test's clients would trip it (it has its own test).
+    srv = start_server(
+        tmp_path_factory.mktemp("server"),
+        shipped_index,
+        ASKSHOW_ADMIN_TOKEN=TOKEN,
+        ASKSHOW_RATE_LIMIT="0",
+    )
+    yield srv
+    srv.process.terminate()
+    srv.process.wait(10)
+
+
+def ask(server: Server, **body: object) -> httpx.Response:
+    return httpx.post(f"{server.url}/api/ask", json=body, timeout=30)
+
+
+def test_happy_path_matches_the_contract(server: Server) -> None:
+    response = ask(server, question="who plays nam-ra in all of us are dead")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"question", "answer", "abstained", "intent", "show", "confidence",
+                         "citations", "index_version", "took_ms"}  # fmt: skip
+    assert "Cho Yi-Hyun" in body["answer"]
+    assert body["show"] == {"title": "All of Us Are Dead", "season": 2}
+    citation = body["citations"][0]
+    article = httpx.get(f"{server.url}/api/articles/{citation['article_id']}").json()
+    assert article["text"][citation["start"] : citation["end"]] == citation["quote"]
+    assert body["index_version"] == httpx.get(f"{server.url}/ready").json()["index_version"]
+
+
+def test_articles_listing_and_health(server: Server) -> None:
+    listed = httpx.get(f"{server.url}/api/articles").json()
+    assert any(a["id"] == "all-of-us-are-dead-season-2" for a in listed)
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "askshow_requests_total" in httpx.get(f"{server.url}/metrics").text
+    assert httpx.get(f"{server.url}/schema/openapi.json").json()["paths"]["/api/ask"]
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        (b'{"question": ', None),
+        (b'["question"]', None),
+        (b"{}", "question"),
+        (b'{"question": 42}', "question"),
+        (b'{"question": ""}', "question"),
+        (b'{"question": "   \\n "}', "question"),
+        (b'{"question": "' + b"x" * 501 + b'"}', "question"),
+        (b'{"question": "ok?", "show": 3}', "show"),
+        (b'{"question": "ok?", "max_citations": "many"}', "max_citations"),
+        (b'{"question": "ok?", "max_citations": 0}', "max_citations"),
+    ],
+)
+def test_bad_requests_are_problem_details_naming_the_field(
+    server: Server, content: bytes, field: str | None
+) -> None:
+    response = httpx.post(
+        f"{server.url}/api/ask", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 400 and problem["detail"]
+    if field:
+        assert field in problem["detail"]
+
+
+def test_unknown_article_is_404_naming_the_id(server: Server) -> None:
+    response = httpx.get(f"{server.url}/api/articles/no-such-article")
+    assert response.status_code == 404
+    assert "no-such-article" in response.json()["detail"]
+
+
+def test_oversized_body_is_413(server: Server) -> None:
+    body = b'{"question": "' + b"a" * (70 * 1024) + b'"}'
+    response = httpx.post(
+        f"{server.url}/api/ask", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong"}, 403),
+        ({"Authorization": "Basic " + TOKEN}, 401),
+    ],
+)
+def test_admin_needs_the_token(server: Server, headers: dict[str, str], status: int) -> None:
+    response = httpx.get(f"{server.url}/api/admin/index", headers=headers)
+    assert response.status_code == status
+    assert "test-admin-token" not in response.text and "/tmp" not in response.text
+
+
+def test_reindex_under_load_drops_nothing_and_serves_the_new_article(server: Server) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    before = httpx.get(f"{server.url}/ready").json()["index_version"]
+    assert ask(server, question="who plays captain rhea vance in lantern bay").json()["abstained"]
+    shutil.copy(DATA / "lantern-bay-season-3.txt", server.corpus)
+    failures: list[str] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+
+    def client() -> None:
+        with httpx.Client(timeout=30) as http:
+            while not stop.is_set():
+                r = http.post(
+                    f"{server.url}/api/ask",
+                    json={"question": "when will all of us are dead season 2 come out"},
+                )
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code} {r.text[:200]}")
+                else:
+                    versions.add(r.json()["index_version"])
+                time.sleep(0.01)
+
+    clients = [threading.Thread(target=client) for _ in range(3)]
+    for t in clients:
+        t.start()
+    started = httpx.post(f"{server.url}/api/admin/reindex", headers=auth)
+    assert started.status_code == 202
+    second = httpx.post(f"{server.url}/api/admin/reindex", headers=auth)
+    assert second.status_code == 409
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{server.url}/api/admin/index", headers=auth).json()
+        if not status["building"]:
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    stop.set()
+    for t in clients:
+        t.join()
+    assert status["last_build"]["state"] == "succeeded", status
+    assert status["last_build"]["summary"]["added"] == ["lantern-bay-season-3"]
+    assert failures == []
+    after = status["live"]["generation"]
+    assert after != before and after in versions, "clients must see the swap happen"
+    answer = ask(server, question="who plays captain rhea vance in lantern bay").json()
+    assert not answer["abstained"] and "Dana Okafor" in answer["answer"]
+    assert answer["index_version"] == after
+
+
+def test_failed_reindex_keeps_the_live_generation(server: Server) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    live = httpx.get(f"{server.url}/ready").json()["index_version"]
+    bad = server.corpus / "broken-article.md"
+    bad.write_text("---\ntitle: [unclosed\n---\n")
+    try:
+        assert httpx.post(f"{server.url}/api/admin/reindex", headers=auth).status_code == 202
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{server.url}/api/admin/index", headers=auth).json()["building"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        status = httpx.get(f"{server.url}/api/admin/index", headers=auth).json()
+        assert status["last_build"]["state"] == "failed"
+        assert any("broken-article.md" in p for p in status["last_build"]["problems"])
+        assert not any(str(server.corpus) in p for p in status["last_build"]["problems"])
+        assert status["live"]["generation"] == live
+        assert ask(server, question="who plays nam-ra").status_code == 200
+    finally:
+        bad.unlink()
+
+
+def test_admin_disabled_without_token_and_rate_limit(tmp_path: Path, shipped_index: Path) -> None:
+    srv = start_server(tmp_path, shipped_index, ASKSHOW_RATE_LIMIT="5")
+    try:
+        response = httpx.post(f"{srv.url}/api/admin/reindex", headers={"Authorization": "Bearer x"})
+        assert response.status_code == 403 and "disabled" in response.json()["detail"]
+        codes = [ask(srv, question="who plays nam-ra").status_code for _ in range(8)]
+        assert codes[:4] == [200] * 4 and codes[-1] == 429
+        limited = ask(srv, question="who plays nam-ra")
+        assert limited.headers["content-type"].startswith("application/problem+json")
+        assert "ratelimit-limit" in {k.lower() for k in limited.headers}
+    finally:
+        srv.process.terminate()
+        srv.process.wait(10)
