@@ -250,9 +250,14 @@ def gather(generation: Generation, hits: Iterable[Hit]) -> list[Evidence]:
     return found
 
 
+def _show_words(query: Query) -> set[str]:
+    named = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
+    return named | set(query.show_words) | {t for w in query.show_words for t in tokenize(w)}
+
+
 def content_terms(query: Query) -> list[str]:
     """The question's words that are about something: not the show's name, not question words."""
-    show_words = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
+    show_words = _show_words(query)
     terms = []
     for token in tokenize(query.normalized):
         if token in QUESTION_WORDS or token in show_words or token.isdigit():
@@ -265,7 +270,7 @@ def content_terms(query: Query) -> list[str]:
 
 def subject_name(query: Query) -> str:
     """The name a "who plays X" question asks about, as typed ("nam ra"), or ""."""
-    show_words = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
+    show_words = _show_words(query)
     words = [
         w
         for w in normalize(query.question).split()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-from http import HTTPStatus
 import logging
 import os
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from importlib import resources
 from typing import Any
 
@@ -64,9 +64,7 @@ def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) ->
 
 def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     headers = dict(exc.headers or {})
-    return _problem(
-        exc.status_code, type(exc).__name__.replace("Exception", "") or "Error", exc.detail, headers
-    )
+    return _problem(exc.status_code, HTTPStatus(exc.status_code).phrase, exc.detail, headers)
 
 
 def _on_askshow(request: Request[Any, Any, Any], exc: AskshowError) -> Response[Any]:

@@ -45,6 +45,11 @@ _NEGATED_RENEWAL = re.compile(
     r"|\bnot (?:yet |officially )?been renewed|\bno (?:official )?(?:renewal|word)\b",
     re.IGNORECASE,
 )
+_RELEASE_VERB = re.compile(
+    r"\b(premier\w*|releas\w*|arriv\w*|debut\w*|drops?|dropped|launch\w*|returns?|returned|airs?|aired"
+    r"|streams?|streaming|lands?|landed|out on|hits?|follows|starts?|started|begins?|began|finale)\b",
+    re.IGNORECASE,
+)
 _RENEWED = re.compile(r"\b(renewed|renewal|green-?lit|greenlit|ordered|picked up)\b", re.IGNORECASE)
 _CANCELLED = re.compile(r"\bcancel+(ed|ation)\b", re.IGNORECASE)
 _NEGATED_CANCEL = re.compile(r"\b(not|n't|never|no)\b[\w\s]{0,20}\bcancel", re.IGNORECASE)
@@ -94,7 +99,11 @@ def release_status(sentence: str) -> ReleaseStatus:
         return "cancelled"
     if _NEGATED_RENEWAL.search(sentence):
         return "not_renewed"
-    if _FULL_DATE.search(sentence) and sentence_label == "confirmed":
+    if (
+        _FULL_DATE.search(sentence)
+        and sentence_label == "confirmed"
+        and _RELEASE_VERB.search(sentence)
+    ):
         return "confirmed_date"
     if _RENEWED.search(sentence) and sentence_label != "speculative":
         return "renewed"

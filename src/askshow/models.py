@@ -71,8 +71,8 @@ class Query:
     show_score: float = 0.0
     suggestion: str | None = None
     """A close show name when none matched well enough ("did you mean ...?")."""
-    named_show: bool = False
-    """The question looks like it names a show, matched or not."""
+    show_words: tuple[str, ...] = ()
+    """The words of the question that named the show, as typed ("cobra", "kia")."""
 
 
 @dataclass(frozen=True)

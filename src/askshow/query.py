@@ -33,14 +33,17 @@ _INTENT_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         r"\b(when|release[sd]?|releasing|come out|comes out|coming out|out yet|premieres?|premiered"
         r"|air(s|ing|ed)?|renew(ed|al)?|cancel(l)?ed|cancel|date|drop(s|ping)?|streaming"
         r"|arrive[s]?|launch(es)?|debut[s]?|happening|confirmed|is (it|there) (a )?(season|another)"
-        r"|(get|gets|getting|have|has) (a |an )?(new|another|next|\w+) season|new season|next season)\b"
+        r"|(get|gets|getting|have|has) (a |an )?(new|another|next|\w+) season|new season|next season"
+        r"|(is there|will there be|are there)\b.*\bseason|going to be (a |an )?(\w+ )?season)\b"
     )),
     ("plot", re.compile(
         r"\b(what happens?|happened|story|storyline|plot|ending|ends?|where|about|synopsis"
         r"|spoilers?|recap|expect|villain|twist|finale|pick up|picks up|follow(s)?)\b"
     )),
 )  # fmt: skip
-_SHOW_REFERENCE = re.compile(r"\b(the show|this show|it|the series)\b")
+_COMMON_FIRST_WORDS = frozenset(
+    ["stranger", "little", "secret", "sweet", "bright", "modern", "single"]
+)
 
 
 def normalize(text: str) -> str:
@@ -79,6 +82,13 @@ def aliases(show: str) -> set[str]:
     words = base.split()
     if len(words) >= 3:
         names.add("".join(w[0] for w in words))
+        # Fans shorten long titles from the end: "only murders", "extraordinary attorney".
+        for size in range(2, len(words)):
+            prefix = words[:size]
+            if any(len(w) >= 6 for w in prefix):
+                names.add(" ".join(prefix))
+    if len(words) >= 2 and len(words[0]) >= 6 and words[0] not in _COMMON_FIRST_WORDS:
+        names.add(words[0])  # "abbott", "jujutsu", "extraordinary"
     return {n for n in names if n}
 
 
@@ -168,6 +178,7 @@ def parse_query(question: str, matcher: ShowMatcher, show: str | None = None) ->
                 show=found,
                 season=season,
                 show_score=score,
+                show_words=tuple(words[match.span[0] : match.span[1]]),
             )
     return Query(
         question=question,
