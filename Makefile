@@ -31,8 +31,10 @@ lint: install
 	$(BIN)/ruff format --check src tests eval
 	$(BIN)/mypy src
 
+# pytest, then the golden questions against the pass bar in eval/thresholds.toml.
 test: lint
 	$(BIN)/pytest -q
+	$(BIN)/askshow eval --report eval/reports/latest.json
 
 bench: install
 	$(PY) eval/bench_index.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,62 @@ def serve(
     from askshow.api import serve as run_server
 
     run_server(_settings(host=host, port=port, corpus_dir=corpus_dir, index_dir=index_dir), workers)
+
+
+@main.command("eval")
+@click.option(
+    "--golden", type=click.Path(path_type=Path), help="Golden questions [ASKSHOW_GOLDEN_FILE]."
+)
+@corpus_option
+@index_option
+@click.option("--url", help="Ask a running server (its POST /api/ask) instead of in-process.")
+@click.option("--report", type=click.Path(path_type=Path), help="Write the JSON report here.")
+@click.option("--thresholds", type=click.Path(path_type=Path), default=Path("eval/thresholds.toml"),
+              show_default=True, help="Pass bar; exit 1 below it.")  # fmt: skip
+@click.option("--build/--no-build", default=True, show_default=True,
+              help="In-process: build the index first if the corpus changed.")  # fmt: skip
+def eval_command(
+    golden: Path | None, corpus_dir: Path | None, index_dir: Path | None, url: str | None,
+    report: Path | None, thresholds: Path, build: bool,
+) -> None:  # fmt: skip
+    """Run the golden questions and report accuracy, retrieval, citations and abstention.
+
+    \b
+    Example:
+      askshow eval --report eval/reports/latest.json
+      askshow eval --url http://127.0.0.1:8000
+    """
+    from askshow import evaluation as ev
+
+    settings = _settings(golden_file=golden, corpus_dir=corpus_dir, index_dir=index_dir)
+    questions = ev.load_golden(settings.golden_file)
+    articles: Mapping[str, str]
+    if url:
+        answerer, articles = ev.http_answerer(url), ev.HttpArticles(url)
+    else:
+        from askshow.chunking import ChunkerSettings
+        from askshow.embedding import Embedder
+        from askshow.engine import Engine
+        from askshow.index import build_generation, is_stale
+
+        embedder = Embedder(settings.model, settings.batch_size)
+        chunker = ChunkerSettings(max_tokens=settings.chunk_tokens)
+        if build and is_stale(settings.corpus_dir, settings.index_dir, chunker, embedder.model_id):
+            build_generation(settings.corpus_dir, settings.index_dir, embedder, chunker)
+        engine = Engine.from_settings(settings, embedder)
+        answerer, articles = ev.engine_answerer(engine), ev.engine_articles(engine)
+    result = ev.run_eval(questions, answerer, articles)
+    click.echo(ev.format_table(result))
+    click.echo(ev.format_failures(ev.worst_failures(result)))
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    violations = ev.check_thresholds(result, ev.load_thresholds(thresholds))
+    for line in violations:
+        click.echo(f"below the bar: {line}", err=True)
+    if violations:
+        sys.exit(1)
+    click.echo("eval passed the bar in " + str(thresholds))
 
 
 if __name__ == "__main__":
