@@ -145,6 +145,15 @@ def test_citation_outside_gold_sources_is_imprecise_only_when_sources_given() ->
     assert score_question(golden(sources=()), response, ARTICLES).precise_citations == 1
 
 
+def test_superseded_citation_outside_gold_sources_is_still_precise() -> None:
+    # The freshness rule makes an answer cite the older claim it replaces, marked superseded.
+    older = reply("November 26, 2025 [1].", RELEASE | {"superseded": True})
+    assert score_question(golden(sources=(OLD,)), older, ARTICLES).precise_citations == 1
+    shifted = RELEASE | {"superseded": True, "start": RELEASE["start"] + 1}
+    moved = reply("November 26, 2025 [1].", shifted)
+    assert score_question(golden(sources=(OLD,)), moved, ARTICLES).precise_citations == 0
+
+
 def test_citation_precision_is_pooled_over_all_citations() -> None:
     good = score_question(golden(), reply("November 26, 2025 [1].", RELEASE), ARTICLES)
     bad = RELEASE | {"start": 0, "end": 5}

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from askshow import extract
 from askshow.chunking import split_sentences
 from askshow.index import Generation
@@ -20,157 +22,18 @@ PLOT_HEADING = re.compile(
 CAST_HEADING = re.compile(r"cast|who|character|star|actor|return", re.I)
 # Words that say what kind of answer is wanted, not what it is about.
 QUESTION_WORDS = frozenset(
-    [
-        "when",
-        "where",
-        "what",
-        "whats",
-        "who",
-        "whos",
-        "how",
-        "why",
-        "which",
-        "is",
-        "are",
-        "was",
-        "were",
-        "does",
-        "do",
-        "did",
-        "will",
-        "would",
-        "can",
-        "could",
-        "release",
-        "released",
-        "releasing",
-        "releases",
-        "date",
-        "dates",
-        "come",
-        "comes",
-        "coming",
-        "came",
-        "out",
-        "premiere",
-        "premieres",
-        "premiered",
-        "air",
-        "airs",
-        "airing",
-        "renewed",
-        "renew",
-        "renewal",
-        "cancelled",
-        "canceled",
-        "cancel",
-        "back",
-        "return",
-        "returning",
-        "returns",
-        "streaming",
-        "stream",
-        "cast",
-        "casting",
-        "actor",
-        "actors",
-        "actress",
-        "actresses",
-        "star",
-        "stars",
-        "starring",
-        "play",
-        "plays",
-        "playing",
-        "played",
-        "portray",
-        "portrays",
-        "character",
-        "characters",
-        "happen",
-        "happens",
-        "happened",
-        "story",
-        "storyline",
-        "plot",
-        "ending",
-        "end",
-        "ends",
-        "about",
-        "synopsis",
-        "spoiler",
-        "spoilers",
-        "know",
-        "tell",
-        "get",
-        "getting",
-        "gets",
-        "next",
-        "new",
-        "another",
-        "season",
-        "seasons",
-        "series",
-        "show",
-        "episode",
-        "episodes",
-        "part",
-        "volume",
-        "it",
-        "its",
-        "yet",
-        "there",
-        "any",
-        "expect",
-        "expected",
-        "going",
-        "gonna",
-        "be",
-        "been",
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "for",
-        "to",
-        "and",
-        "or",
-        "with",
-        "me",
-        "us",
-        "we",
-        "you",
-        "whats",
-        "confirmed",
-        "official",
-        "officially",
-        "netflix",
-        "happening",
-        "drop",
-        "drops",
-        "dropping",
-        "arrive",
-        "arrives",
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "anything",
-        "everything",
-        "info",
-        "news",
-        "update",
-    ]
+    """when where what whats who whos how why which is are was were does do did will would can
+    could release released releasing releases date dates come comes coming came out premiere
+    premieres premiered air airs airing renewed renew renewal cancelled canceled cancel back
+    return returning returns streaming stream cast casting actor actors actress actresses star
+    stars starring play plays playing played portray portrays character characters happen
+    happens happened story storyline plot ending end ends about synopsis spoiler spoilers know
+    tell get getting gets next new another season seasons series show episode episodes part
+    volume it its yet there any expect expected going gonna be been the a an of in on for to and
+    or with me us we you confirmed official officially netflix happening drop drops dropping
+    arrive arrives first second third fourth fifth sixth one two three four five six anything
+    everything info news update many much watch time day days last final finally list full voice
+    voices voiced voicing dub dubbed""".split()
 )
 
 
@@ -255,12 +118,19 @@ def _show_words(query: Query) -> set[str]:
     return named | set(query.show_words) | {t for w in query.show_words for t in tokenize(w)}
 
 
+def _is_show_word(word: str, show_words: set[str]) -> bool:
+    """Exact, or a typo of one ("kaisan" for "kaisen"): the show's name is not a topic."""
+    return word in show_words or (
+        len(word) >= 4 and any(len(w) >= 4 and fuzz.ratio(word, w) >= 80 for w in show_words)
+    )
+
+
 def content_terms(query: Query) -> list[str]:
     """The question's words that are about something: not the show's name, not question words."""
     show_words = _show_words(query)
     terms = []
     for token in tokenize(query.normalized):
-        if token in QUESTION_WORDS or token in show_words or token.isdigit():
+        if token in QUESTION_WORDS or _is_show_word(token, show_words) or token.isdigit():
             continue
         if re.fullmatch(r"s\d+|\d+(st|nd|rd|th)", token):
             continue
@@ -274,10 +144,58 @@ def subject_name(query: Query) -> str:
     words = [
         w
         for w in normalize(query.question).split()
-        if w not in QUESTION_WORDS and w not in show_words and not w.isdigit()
+        if w not in QUESTION_WORDS and not _is_show_word(w, show_words) and not w.isdigit()
         and not re.fullmatch(r"s\d+", w)
     ]  # fmt: skip
     return " ".join(words)
+
+
+_FOCUS_STOP = frozenset(
+    """a an the is are was were be been do does did will would can could should of in on at for to
+    and or it its this that there what whats when who whos how why which where me i we you they
+    season series show s""".split()
+)
+_NUMBER = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b", re.I
+)
+
+
+def focus_words(query: Query) -> list[str]:
+    """What distinguishes this question from its kind ("part 3", "finale", "episodes", "time")."""
+    show_words = _show_words(query)
+    season = str(query.season) if query.season is not None else None
+    return [
+        w.rstrip("s") if len(w) > 3 else w
+        for w in query.normalized.split()
+        if w not in _FOCUS_STOP and w != season and not _is_show_word(w, show_words)
+        and not re.fullmatch(r"s\d+", w)
+    ]  # fmt: skip
+
+
+def focus_score(query: Query, sentence: str) -> float:
+    """Share of the question's focus words in the sentence, plus a count for "how many"."""
+    words = focus_words(query)
+    have = {w.rstrip("s") if len(w) > 3 else w for w in normalize(sentence).split()}
+    score = sum(1 for w in words if w in have) / len(words) if words else 0.0
+    if "how many" in query.normalized and _NUMBER.search(sentence):
+        score += 0.5
+    return score
+
+
+def answer_coverage(terms: list[str], citations: Iterable[Citation]) -> float:
+    """Share of the question's content terms that the cited quotes actually contain."""
+    if not terms:
+        return 1.0
+    citations = list(citations)
+    if any(extract.name_matches(" ".join(terms), c.quote) >= 85 for c in citations):
+        return 1.0  # a name typed apart or misspelt: "nam ra" for "Nam-era"
+    words = {w for c in citations for w in tokenize(c.quote)}
+    found = sum(
+        1
+        for t in terms
+        if t in words or (len(t) >= 5 and any(fuzz.ratio(t, w) >= 85 for w in words))
+    )
+    return found / len(terms)
 
 
 def _overlap(terms: list[str], sentence: str) -> float:
@@ -287,15 +205,18 @@ def _overlap(terms: list[str], sentence: str) -> float:
     return sum(1 for t in terms if t in words) / len(terms)
 
 
-def compose_release(comp: Composition, evidence: list[Evidence], show: str) -> float:
+def compose_release(comp: Composition, evidence: list[Evidence], query: Query) -> float:
     """Status line from the freshest dated claim, then its support, older claims superseded."""
     claims = [ev for ev in evidence if extract.release_strength(ev.text) >= 2.5]
     if not claims:
         return 0.0
 
+    show = query.show or ""
+
     def score(ev: Evidence) -> float:
         other = 3.0 if extract.about_other_title(ev.text, show) else 0.0
-        return extract.release_strength(ev.text) + 2.0 / (1 + ev.rank) - other
+        focus = 2.0 * focus_score(query, ev.text)
+        return extract.release_strength(ev.text) + 2.0 / (1 + ev.rank) + focus - other
 
     by_article: dict[str, list[Evidence]] = {}
     for ev in sorted(claims, key=score, reverse=True):
@@ -323,6 +244,7 @@ def compose_release(comp: Composition, evidence: list[Evidence], show: str) -> f
         comp.say(ev.text, ev)
     lead_dates, _ = _claim(lead)
     lead_published = lead[0].article.published
+    # Other articles are cited only where they disagree: the reader should see what changed.
     for evs in order[1:3]:
         older = evs[0]
         dates, statuses = _claim(evs[:1])
@@ -332,7 +254,8 @@ def compose_release(comp: Composition, evidence: list[Evidence], show: str) -> f
             and lead_published is not None
             and (older.article.published is None or older.article.published < lead_published)
         )
-        comp.say(("Earlier: " if superseded else "") + older.text, older, superseded=superseded)
+        if superseded:
+            comp.say("Earlier: " + older.text, older, superseded=True)
     return 1.0 if status != "unknown" else 0.5
 
 
@@ -403,7 +326,7 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
 
 
 def compose_sentences(
-    comp: Composition, evidence: list[Evidence], terms: list[str], plot: bool
+    comp: Composition, evidence: list[Evidence], terms: list[str], plot: bool, query: Query
 ) -> float:
     """The most relevant one to three sentences, in article order (plot prefers plot sections)."""
     pool = [ev for ev in evidence if PLOT_HEADING.search(ev.section)] if plot else []
@@ -414,7 +337,8 @@ def compose_sentences(
     def score(ev: Evidence) -> float:
         return (
             2.0 * _overlap(terms, ev.text)
-            + 2.0 / (1 + ev.rank)
+            + 2.5 * focus_score(query, ev.text)
+            + 1.0 / (1 + ev.rank)
             + min(len(ev.text.split()), 25) / 50
         )
 

@@ -15,30 +15,7 @@ from askshow.models import Article, Chunk, Section
 TokenCounter = Callable[[str], int]
 
 _ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "st",
-        "jr",
-        "sr",
-        "vs",
-        "etc",
-        "vol",
-        "ep",
-        "no",
-        "fig",
-        "approx",
-        "dept",
-        "est",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "mt",
-        "ft",
-    ]
+    "mr mrs ms dr st jr sr vs etc vol ep no fig approx dept est inc ltd co corp mt ft".split()
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
 

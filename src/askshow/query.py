@@ -41,9 +41,7 @@ _INTENT_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         r"|spoilers?|recap|expect|villain|twist|finale|pick up|picks up|follow(s)?)\b"
     )),
 )  # fmt: skip
-_COMMON_FIRST_WORDS = frozenset(
-    ["stranger", "little", "secret", "sweet", "bright", "modern", "single"]
-)
+_COMMON_FIRST_WORDS = frozenset("stranger little secret sweet bright modern single".split())
 
 
 def normalize(text: str) -> str:
