@@ -50,6 +50,9 @@ class Embedder:
     @cached_property
     def model(self) -> Any:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
 
         return SentenceTransformer(str(self.model_dir), device="cpu")
 
