@@ -155,6 +155,10 @@ _FOCUS_STOP = frozenset(
     and or it its this that there what whats when who whos how why which where me i we you they
     season series show s""".split()
 )
+# Question words that still narrow the answer down ("part 2", "the finale", "how many").
+_FOCUS_KEEP = frozenset(
+    "part volume finale episode episodes time day days last final many end ending watch".split()
+)
 _NUMBER = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b", re.I
 )
@@ -168,6 +172,7 @@ def focus_words(query: Query) -> list[str]:
         w.rstrip("s") if len(w) > 3 else w
         for w in query.normalized.split()
         if w not in _FOCUS_STOP and w != season and not _is_show_word(w, show_words)
+        and (w not in QUESTION_WORDS or w in _FOCUS_KEEP)
         and not re.fullmatch(r"s\d+", w)
     ]  # fmt: skip
 
@@ -325,6 +330,25 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
     return 1.0
 
 
+_ORDINAL_WORDS = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_CARDINAL_WORDS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight")
+
+
+def _mentions_season(sentence: str, season: int | None) -> float:
+    """1.0 when a sentence names the asked season: it is about what comes, not a recap."""
+    if season is None or season >= len(_ORDINAL_WORDS):
+        return 0.0
+    pattern = rf"\bseason {season}\b|\bseason {_CARDINAL_WORDS[season]}\b|\b{_ORDINAL_WORDS[season]} season\b"
+    return 1.0 if re.search(pattern, sentence, re.IGNORECASE) else 0.0
+
+
+def _lead_position(ev: Evidence) -> float:
+    """1.0 for a section's first sentence, falling to 0 at its end: writers lead with the premise."""
+    section = ev.article.section_at(ev.start)
+    span = max(1, section.end - section.start)
+    return 1.0 - min(1.0, (ev.start - section.start) / span)
+
+
 def compose_sentences(
     comp: Composition, evidence: list[Evidence], terms: list[str], plot: bool, query: Query
 ) -> float:
@@ -340,6 +364,11 @@ def compose_sentences(
             + 2.5 * focus_score(query, ev.text)
             + 1.0 / (1 + ev.rank)
             + min(len(ev.text.split()), 25) / 50
+            + (
+                0.8 * _lead_position(ev) + 0.8 * _mentions_season(ev.text, query.season)
+                if plot
+                else 0.0
+            )
         )
 
     chosen = sorted(pool, key=score, reverse=True)[: 3 if plot else 2]
