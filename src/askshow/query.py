@@ -41,6 +41,7 @@ _INTENT_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         r"|spoilers?|recap|expect|villain|twist|finale|pick up|picks up|follow(s)?)\b"
     )),
 )  # fmt: skip
+_SMALL_WORDS = frozenset("the a an of in on and or to for at by with are is".split())
 _COMMON_FIRST_WORDS = frozenset("stranger little secret sweet bright modern single".split())
 
 
@@ -78,13 +79,18 @@ def aliases(show: str) -> set[str]:
         if name.startswith("the ") and len(name) >= 10:
             names.add(name[4:])
     words = base.split()
-    if len(words) >= 3:
+    if len(words) >= 4:  # initials of 3 letters are too often real words ("gag")
         names.add("".join(w[0] for w in words))
+    if len(words) >= 3:
         # Fans shorten long titles from the end: "only murders", "extraordinary attorney".
         for size in range(2, len(words)):
             prefix = words[:size]
             if any(len(w) >= 6 for w in prefix):
                 names.add(" ".join(prefix))
+        # ... or keep the end: "attorney woo" (never a bare "the building" or "are dead").
+        suffix = words[-2:]
+        if suffix[0] not in _SMALL_WORDS and len(suffix[0]) >= 5:
+            names.add(" ".join(suffix))
     if len(words) >= 2 and len(words[0]) >= 6 and words[0] not in _COMMON_FIRST_WORDS:
         names.add(words[0])  # "abbott", "jujutsu", "extraordinary"
     return {n for n in names if n}
