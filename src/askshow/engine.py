@@ -45,6 +45,8 @@ class _LRU:
         return None
 
     def put(self, key: object, value: object) -> None:
+        if self._size == 0:
+            return
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -70,16 +72,16 @@ class _Loaded:
 class Engine:
     """Answers questions from one generation at a time; `swap` replaces it atomically."""
 
-    def __init__(self, generation: Generation, embedder: Embedder) -> None:
+    def __init__(self, generation: Generation, embedder: Embedder, cache_size: int = 1024) -> None:
         self.embedder = embedder
         self._loaded = _Loaded(generation)
-        self._vectors = _LRU(2048)
-        self._answers = _LRU(1024)
+        self._vectors = _LRU(2 * cache_size)
+        self._answers = _LRU(cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
         embedder = embedder or Embedder(settings.model, settings.batch_size)
-        return cls(load_current(settings.index_dir, embedder), embedder)
+        return cls(load_current(settings.index_dir, embedder), embedder, settings.cache_size)
 
     @property
     def generation(self) -> Generation:

@@ -43,6 +43,8 @@ class Settings:
     """ASKSHOW_REQUEST_TIMEOUT: seconds one question may take before a 503."""
     rate_limit: int = 600
     """ASKSHOW_RATE_LIMIT: requests per minute per client; 0 disables."""
+    cache_size: int = 1024
+    """ASKSHOW_CACHE_SIZE: answers (and query vectors, twice as many) kept; 0 disables."""
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
@@ -89,8 +91,10 @@ def validate(settings: Settings) -> None:
             raise SettingsError(f"ASKSHOW_{name.upper()} must be at least 1")
     if settings.chunk_tokens > 256:
         raise SettingsError("ASKSHOW_CHUNK_TOKENS must be at most 256 (the model's input limit)")
-    if settings.rate_limit < 0 or settings.max_queue < 0:
-        raise SettingsError("ASKSHOW_RATE_LIMIT and ASKSHOW_MAX_QUEUE must not be negative")
+    if settings.rate_limit < 0 or settings.max_queue < 0 or settings.cache_size < 0:
+        raise SettingsError(
+            "ASKSHOW_RATE_LIMIT, ASKSHOW_MAX_QUEUE and ASKSHOW_CACHE_SIZE must not be negative"
+        )
     if settings.request_timeout <= 0:
         raise SettingsError("ASKSHOW_REQUEST_TIMEOUT must be positive")
 
