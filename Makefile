@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test lint index bench
+.PHONY: install browser run test lint index bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian's chromium for tests/test_web.py (Playwright drives it; `playwright install` cannot
+# download here). Checked on every `make test`; installs only when missing (needs root).
+browser:
+	@command -v chromium >/dev/null || (echo "installing Debian's chromium for the browser tests" && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 index: install
 	$(BIN)/askshow index build --if-stale
@@ -32,7 +37,7 @@ lint: install
 	$(BIN)/mypy src
 
 # pytest, then the golden questions against the pass bar in eval/thresholds.toml.
-test: lint
+test: lint browser
 	$(BIN)/pytest -q
 	$(BIN)/askshow eval --report eval/reports/latest.json
 

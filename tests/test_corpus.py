@@ -196,3 +196,11 @@ def test_shipped_corpus_passes_check() -> None:
     assert problems == []
     assert len(articles) >= 6
     assert SEED.read_bytes() == (SHIPPED_CORPUS / SEED.name).read_bytes()
+
+
+def test_plain_text_is_not_read_as_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "lantern-bay-season-3.txt"
+    path.write_text(
+        "Lantern Bay Season 3: Cast\n\nThe __init__ joke, a *star* and [a](b) stay as typed.\n"
+    )
+    assert "The __init__ joke, a *star* and [a](b) stay as typed." in read_article(path).text

@@ -20,8 +20,9 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from askshow.engine import Engine
@@ -33,6 +34,7 @@ from askshow.schema import (
     ArticleSummary,
     AskRequest,
     AskResponse,
+    Problem,
     answer_body,
     article_body,
     article_summary,
@@ -57,9 +59,24 @@ def _problem(
 
 def _on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     fields = [e.get("key") for e in (exc.extra or []) if isinstance(e, dict) and e.get("key")]
-    messages = [str(e.get("message")) for e in (exc.extra or []) if isinstance(e, dict)]
+    messages = [
+        _plain_message(str(e.get("message"))) for e in (exc.extra or []) if isinstance(e, dict)
+    ]
+    if fields == ["data"]:  # no body at all: Litestar names its own parameter
+        return _problem(
+            400,
+            "Invalid request",
+            "body: a JSON object with a `question` is required",
+            fields=["body"],
+        )
     detail = "; ".join(f"{k}: {m}" for k, m in zip(fields, messages, strict=False)) or exc.detail
     return _problem(400, "Invalid request", detail, fields=fields or None)
+
+
+def _plain_message(message: str) -> str:
+    if "matching regex" in message:
+        return "must not be blank"
+    return message
 
 
 def _on_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -92,6 +109,19 @@ def _engine(state: State) -> Engine:
     return engine
 
 
+def _errors(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem-details errors a handler can answer with."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM,
+            description=HTTPStatus(code).phrase,
+            generate_examples=False,  # random strings would only mislead a reader
+        )
+        for code in codes
+    }
+
+
 class AskController(Controller):
     path = "/api"
     tags = ["answers"]
@@ -101,6 +131,7 @@ class AskController(Controller):
         operation_id="askQuestion",
         summary="Answer a question with citations",
         status_code=200,
+        responses=_errors(400, 413, 429, 503),
     )
     async def ask_question(self, data: AskRequest, state: State) -> AskResponse:
         if not data.question.strip():
@@ -123,12 +154,22 @@ class ArticleController(Controller):
     path = "/api/articles"
     tags = ["articles"]
 
-    @get("/", operation_id="listArticles", summary="List the articles of the live index")
+    @get(
+        "/",
+        operation_id="listArticles",
+        summary="List the articles of the live index",
+        responses=_errors(429, 503),
+    )
     async def list_articles(self, state: State) -> list[ArticleSummary]:
         articles = _engine(state).generation.articles.values()
         return [article_summary(a) for a in sorted(articles, key=lambda a: (a.show, a.id))]
 
-    @get("/{article_id:str}", operation_id="getArticle", summary="One article's text and sections")
+    @get(
+        "/{article_id:str}",
+        operation_id="getArticle",
+        summary="One article's text and sections",
+        responses=_errors(400, 404, 429, 503),
+    )
     async def get_article(self, article_id: str, state: State) -> ArticleBody:
         article = _engine(state).generation.articles.get(article_id)
         if article is None:
@@ -143,7 +184,12 @@ class HealthController(Controller):
     async def health(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", operation_id="ready", summary="An index is loaded and questions can be answered")
+    @get(
+        "/ready",
+        operation_id="ready",
+        summary="An index is loaded and questions can be answered",
+        responses=_errors(503),
+    )
     async def ready(self, state: State) -> dict[str, str]:
         return {"status": "ready", "index_version": _engine(state).generation.id}
 
@@ -170,12 +216,14 @@ class AdminController(Controller):
     path = "/api/admin"
     tags = ["admin"]
     guards = [_admin_guard]
+    security = [{"BearerToken": []}]
 
     @post(
         "/reindex",
         operation_id="reindex",
         summary="Rebuild the index from the corpus in the background",
         status_code=202,
+        responses=_errors(401, 403, 409, 429, 503),
     )
     async def start_reindex(self, state: State) -> dict[str, str]:
         reindexer: Reindexer | None = state.get("reindexer")
@@ -187,7 +235,12 @@ class AdminController(Controller):
             )
         return {"status": "started", "progress": "/api/admin/index"}
 
-    @get("/index", operation_id="indexStatus", summary="The live generation and the last build")
+    @get(
+        "/index",
+        operation_id="indexStatus",
+        summary="The live generation and the last build",
+        responses=_errors(401, 403, 429, 503),
+    )
     async def index_status(self, state: State) -> dict[str, Any]:
         reindexer: Reindexer | None = state.get("reindexer")
         engine = _engine(state)
@@ -299,7 +352,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         },
         request_max_body_size=MAX_BODY,
         openapi_config=OpenAPIConfig(
-            title="askshow", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer")}
+            ),
+            title="askshow",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
         ),
         debug=False,
     )

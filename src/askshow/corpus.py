@@ -292,6 +292,10 @@ def _first_title_line(lines: list[str], markdown: bool) -> tuple[int, str] | Non
     return None
 
 
+def _squash_spaces(line: str) -> str:
+    return re.sub(r"[ \t\u00a0]+", " ", line).strip()
+
+
 def _clean_inline(line: str) -> str:
     line = _MD_IMAGE.sub("", line)
     line = _MD_LINK.sub(r"\1", line)
@@ -356,7 +360,8 @@ def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block
         if markdown and _MD_IMAGE.fullmatch(stripped):
             flush()
             continue
-        line = _clean_inline(_MD_BULLET.sub("", stripped)) if markdown else _clean_inline(stripped)
+        # Plain text is kept as written: `__x__` or `[a](b)` there is text, not markup.
+        line = _clean_inline(_MD_BULLET.sub("", stripped)) if markdown else _squash_spaces(stripped)
         if not line or is_noise(line, **names):
             flush()
             continue

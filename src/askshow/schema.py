@@ -8,13 +8,24 @@ import msgspec
 
 from askshow.models import Answer, Article
 
-Question = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+# At least one visible character: a blank question is as empty as a missing one.
+Question = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
 
 
 class AskRequest(msgspec.Struct, forbid_unknown_fields=False):
     question: Question
     show: str | None = None
     max_citations: Annotated[int, msgspec.Meta(ge=1, le=20)] | None = None
+
+
+class Problem(msgspec.Struct):
+    """RFC 9457 problem details, as every error response carries them."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    fields: list[str] | None = None
 
 
 class ShowBody(msgspec.Struct):
