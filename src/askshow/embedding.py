@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -68,6 +69,11 @@ class Embedder:
 
     @cached_property
     def dimension(self) -> int:
+        # Read from the pooling config when it is there: checking an index must not cost the
+        # seconds of importing torch and loading weights.
+        pooling = self.model_dir / "1_Pooling" / "config.json"
+        if pooling.is_file():
+            return int(json.loads(pooling.read_text())["word_embedding_dimension"])
         return int(self.model.get_embedding_dimension())
 
     @cached_property
