@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hey >/dev/null || { echo "install hey first: apt-get install -y hey" >&2; exit 1; }
 PORT=${1:-8799}
+CLIENTS=${CLIENTS:-4}  # hey fires its clients together: the burst size, so keep it modest
 URL="http://127.0.0.1:$PORT"
 WORK=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $SERVER 2>/dev/null && wait $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 cp -r corpus "$WORK/corpus"
 cp -r index "$WORK/index"
 BODY="$WORK/body.json"
@@ -20,10 +21,11 @@ ASKSHOW_CORPUS_DIR="$WORK/corpus" ASKSHOW_INDEX_DIR="$WORK/index" ASKSHOW_RATE_L
 ASKSHOW_CACHE_SIZE=0 ASKSHOW_ADMIN_TOKEN=bench \
   .venv/bin/askshow serve --port "$PORT" > "$WORK/server.log" 2>&1 &
 SERVER=$!
+curl -sf "$URL/health" >/dev/null && { echo "port $PORT is already serving; pick another" >&2; exit 1; }
 for _ in $(seq 120); do curl -sf "$URL/ready" >/dev/null && break; sleep 0.5; done
 
 summary() {  # hey output -> "rps p50 p95 errors"
-  awk '/Requests\/sec/ {rps=$2} /50%% in/ {p50=$3*1000} /95%% in/ {p95=$3*1000}
+  awk '/Requests\/sec/ {rps=$2} /50% in/ {p50=$3*1000} /95% in/ {p95=$3*1000}
        /\[200\]/ {ok=$2} END {printf "%.1f req/s  p50 %.1f ms  p95 %.1f ms  200s %d", rps, p50, p95, ok}'
 }
 load() { hey "$@" -m POST -T application/json -D "$BODY" "$URL/api/ask"; }
@@ -31,22 +33,22 @@ load() { hey "$@" -m POST -T application/json -D "$BODY" "$URL/api/ask"; }
 load -n 50 -c 1 >/dev/null  # warm up
 echo "single client (300 requests):   $(load -n 300 -c 1 | summary)"
 best=0
-for rate in 20 30 40 50 60 70 80; do
-  out=$(load -z 10s -c 8 -q $((rate / 8 + (rate % 8 > 0))) | tee "$WORK/hey-$rate.txt")
+for rate in 20 40 60 80 100 120 140 160; do
+  out=$(load -z 10s -c "$CLIENTS" -q $(((rate + CLIENTS - 1) / CLIENTS)) | tee "$WORK/hey-$rate.txt")
   line=$(echo "$out" | summary)
-  p95=$(echo "$out" | awk '/95%% in/ {print $3*1000}')
+  p95=$(echo "$out" | awk '/95% in/ {print $3*1000}')
   errors=$(echo "$out" | awk '/Error distribution/ {e=1} END {print e+0}')
   non200=$(echo "$out" | awk '/^ *\[[0-9]+\]/ && !/\[200\]/ {n+=$2} END {print n+0}')
-  echo "offered ~$rate req/s (8 clients): $line  non-200 $non200"
+  echo "offered ~$rate req/s ($CLIENTS clients): $line  non-200 $non200"
   if awk "BEGIN {exit !($p95 <= 200)}" && [ "$errors" = 0 ] && [ "$non200" = 0 ]; then best=$rate; else break; fi
 done
-echo "highest sustained offered rate with p95 <= 200 ms and no errors: $best req/s"
+echo "highest offered rate with p95 <= 200 ms and no errors: $best req/s (see achieved req/s on its line)"
 
-rate=$(( best > 0 ? best : 20 ))
-echo "quiet baseline at $rate req/s: $(load -z 10s -c 8 -q $((rate / 8 + 1)) | summary)"
+rate=40  # the issue's target rate, below saturation, so the reindex effect is visible
+echo "quiet baseline at $rate req/s: $(load -z 10s -c "$CLIENTS" -q $(((rate + CLIENTS - 1) / CLIENTS)) | summary)"
 echo "Changed for the reindex benchmark." >> "$WORK/corpus/all-of-us-are-dead-season-2.txt"
 ( sleep 1; curl -s -X POST -H 'Authorization: Bearer bench' "$URL/api/admin/reindex" >/dev/null ) &
-echo "during a reindex at $rate req/s: $(load -z 10s -c 8 -q $((rate / 8 + 1)) | summary)"
+echo "during a reindex at $rate req/s: $(load -z 10s -c "$CLIENTS" -q $(((rate + CLIENTS - 1) / CLIENTS)) | summary)"
 curl -s -H 'Authorization: Bearer bench' "$URL/api/admin/index" | \
   python3 -c 'import json,sys; d=json.load(sys.stdin); print("reindex:", d["last_build"]["state"], d["last_build"].get("summary", {}).get("seconds"), "s")'
 echo "server RSS: $(( $(ps -o rss= -p "$SERVER") / 1024 )) MB"

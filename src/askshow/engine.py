@@ -15,7 +15,7 @@ from askshow import answer as compose
 from askshow import extract
 from askshow.answer import NOT_FOUND
 from askshow.chunking import split_sentences
-from askshow.embedding import Embedder
+from askshow.embedding import Embedder, QueryBatcher
 from askshow.index import Generation, load_current
 from askshow.models import Answer, Article, Query, ShowRef
 from askshow.query import ShowMatcher, parse_query
@@ -74,6 +74,7 @@ class Engine:
 
     def __init__(self, generation: Generation, embedder: Embedder, cache_size: int = 1024) -> None:
         self.embedder = embedder
+        self._batcher = QueryBatcher(embedder)
         self._loaded = _Loaded(generation)
         self._vectors = _LRU(2 * cache_size)
         self._answers = _LRU(cache_size)
@@ -99,7 +100,7 @@ class Engine:
     def encode_query(self, text: str) -> np.ndarray:
         cached = self._vectors.get(text)
         if cached is None:
-            cached = self.embedder.encode([text])[0]
+            cached = self._batcher.encode(text)
             self._vectors.put(text, cached)
         assert isinstance(cached, np.ndarray)
         return cached
