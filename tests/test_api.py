@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,18 @@ class Server:
     process: subprocess.Popen[bytes]
 
 
-def start_server(root: Path, index_src: Path, **env: str) -> Server:
+@contextmanager
+def running_server(root: Path, index_src: Path, **env: str) -> Iterator[Server]:
+    """A real `askshow serve` on a free loopback port, over copies of the corpus and index."""
+    server = _launch(root, index_src, **env)
+    try:
+        yield server
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+
+
+def _launch(root: Path, index_src: Path, **env: str) -> Server:
     corpus, index = root / "corpus", root / "index"
     shutil.copytree(SHIPPED_CORPUS, corpus)
     shutil.copytree(index_src, index)
@@ -65,15 +77,11 @@ def start_server(root: Path, index_src: Path, **env: str) -> Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
     # No rate limit here: the reindex test's clients would trip it (it has its own test).
-    srv = start_server(
-        tmp_path_factory.mktemp("server"),
-        shipped_index,
-        ASKSHOW_ADMIN_TOKEN=TOKEN,
-        ASKSHOW_RATE_LIMIT="0",
-    )
-    yield srv
-    srv.process.terminate()
-    srv.process.wait(10)
+    root = tmp_path_factory.mktemp("server")
+    with running_server(
+        root, shipped_index, ASKSHOW_ADMIN_TOKEN=TOKEN, ASKSHOW_RATE_LIMIT="0"
+    ) as srv:
+        yield srv
 
 
 def ask(server: Server, **body: object) -> httpx.Response:
@@ -232,8 +240,7 @@ def test_failed_reindex_keeps_the_live_generation(server: Server) -> None:
 
 
 def test_admin_disabled_without_token_and_rate_limit(tmp_path: Path, shipped_index: Path) -> None:
-    srv = start_server(tmp_path, shipped_index, ASKSHOW_RATE_LIMIT="5")
-    try:
+    with running_server(tmp_path, shipped_index, ASKSHOW_RATE_LIMIT="5") as srv:
         response = httpx.post(f"{srv.url}/api/admin/reindex", headers={"Authorization": "Bearer x"})
         assert response.status_code == 403 and "disabled" in response.json()["detail"]
         codes = [ask(srv, question="who plays nam-ra").status_code for _ in range(8)]
@@ -241,6 +248,44 @@ def test_admin_disabled_without_token_and_rate_limit(tmp_path: Path, shipped_ind
         limited = ask(srv, question="who plays nam-ra")
         assert limited.headers["content-type"].startswith("application/problem+json")
         assert "ratelimit-limit" in {k.lower() for k in limited.headers}
-    finally:
-        srv.process.terminate()
-        srv.process.wait(10)
+
+
+def test_saturated_server_refuses_fast_with_retry_after(
+    tmp_path: Path, shipped_index: Path
+) -> None:
+    # One question at a time and no queue: of 12 distinct questions sent at once, some must
+    # be refused with 503 + Retry-After, quickly, and the rest answered.
+    with running_server(
+        tmp_path, shipped_index, ASKSHOW_MAX_CONCURRENCY="1", ASKSHOW_MAX_QUEUE="0",
+        ASKSHOW_RATE_LIMIT="0",
+    ) as srv:  # fmt: skip
+        results: list[httpx.Response] = []
+        together = threading.Barrier(12)
+
+        def one(i: int) -> None:
+            with httpx.Client(timeout=30) as http:
+                together.wait()
+                body = {"question": f"who plays character {i} in all of us are dead"}
+                results.append(http.post(f"{srv.url}/api/ask", json=body))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(r.status_code for r in results)
+        assert 200 in codes and 503 in codes, codes
+        refused = next(r for r in results if r.status_code == 503)
+        assert refused.headers["retry-after"] == "1"
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.elapsed.total_seconds() < 1.0
+
+
+def test_slow_answer_hits_the_time_limit(tmp_path: Path, shipped_index: Path) -> None:
+    with running_server(
+        tmp_path, shipped_index, ASKSHOW_REQUEST_TIMEOUT="0.000001", ASKSHOW_RATE_LIMIT="0"
+    ) as srv:
+        response = ask(srv, question="what happens in all of us are dead season 2")
+        assert response.status_code == 503
+        assert "took too long" in response.json()["detail"]
+        assert httpx.get(f"{srv.url}/health").status_code == 200

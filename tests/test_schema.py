@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, settings
 
 from askshow.api import create_app
 from askshow.settings import Settings
-from tests.test_api import TOKEN, Server, start_server
+from tests.test_api import TOKEN, Server, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +34,11 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
-    srv = start_server(
-        tmp_path_factory.mktemp("schema-server"),
-        shipped_index,
-        ASKSHOW_ADMIN_TOKEN=TOKEN,
-        ASKSHOW_RATE_LIMIT="0",
-    )
-    yield srv
-    srv.process.terminate()
-    srv.process.wait(10)
+    root = tmp_path_factory.mktemp("schema-server")
+    with running_server(
+        root, shipped_index, ASKSHOW_ADMIN_TOKEN=TOKEN, ASKSHOW_RATE_LIMIT="0"
+    ) as srv:
+        yield srv
 
 
 @SCHEMA.parametrize()

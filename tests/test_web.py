@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from askshow.embedding import Embedder
 from tests.conftest import SEED, copy_corpus
-from tests.test_api import Server, start_server
+from tests.test_api import Server, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -71,16 +71,12 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def _stop(server: Server) -> None:
-    server.process.terminate()
-    server.process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("web"), shipped_index, ASKSHOW_RATE_LIMIT="0")
-    yield server
-    _stop(server)
+    with running_server(
+        tmp_path_factory.mktemp("web"), shipped_index, ASKSHOW_RATE_LIMIT="0"
+    ) as srv:
+        yield srv
 
 
 @contextmanager
@@ -180,22 +176,21 @@ def test_article_markup_is_shown_as_text_never_run(
     corpus = copy_corpus(tmp_path / "xss-corpus", SEED.name)
     (corpus / "lantern-bay-season-3.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     build_generation(corpus, tmp_path / "xss-index", embedder)
-    server = start_server(tmp_path / "site", tmp_path / "xss-index", ASKSHOW_RATE_LIMIT="0")
-    try:
-        with _open(browser, server.url) as page:
-            _ask(page, "who plays captain rhea vance in lantern bay")
-            answer_text = page.locator("#answer-text")
-            expect(answer_text).to_contain_text("Dana Okafor", timeout=ANSWER_TIMEOUT_MS)
-            marker = answer_text.locator("button.marker").first
-            marker.click()
-            panel = page.locator(f"#citation-{marker.get_attribute('data-n')}")
-            expect(panel).to_be_visible()
-            for payload in (IMG_PAYLOAD, SCRIPT_PAYLOAD):
-                expect(panel.locator(".quote")).to_contain_text(payload)
-                expect(page.locator("ol#sources")).to_contain_text(payload)
-            # An injected <img src=x> would fail to load and run onerror: give it the chance.
-            page.wait_for_timeout(500)
-            assert page.locator("#answer img, #answer script").count() == 0
-            assert page.evaluate("typeof window.__pwned") == "undefined"
-    finally:
-        _stop(server)
+    with (
+        running_server(tmp_path / "site", tmp_path / "xss-index", ASKSHOW_RATE_LIMIT="0") as server,
+        _open(browser, server.url) as page,
+    ):
+        _ask(page, "who plays captain rhea vance in lantern bay")
+        answer_text = page.locator("#answer-text")
+        expect(answer_text).to_contain_text("Dana Okafor", timeout=ANSWER_TIMEOUT_MS)
+        marker = answer_text.locator("button.marker").first
+        marker.click()
+        panel = page.locator(f"#citation-{marker.get_attribute('data-n')}")
+        expect(panel).to_be_visible()
+        for payload in (IMG_PAYLOAD, SCRIPT_PAYLOAD):
+            expect(panel.locator(".quote")).to_contain_text(payload)
+            expect(page.locator("ol#sources")).to_contain_text(payload)
+        # An injected <img src=x> would fail to load and run onerror: give it the chance.
+        page.wait_for_timeout(500)
+        assert page.locator("#answer img, #answer script").count() == 0
+        assert page.evaluate("typeof window.__pwned") == "undefined"

@@ -161,37 +161,30 @@ def _window(normalized: str, span: tuple[int, int]) -> str:
 def parse_query(question: str, matcher: ShowMatcher, show: str | None = None) -> Query:
     """Show, season and intent of a question; `show` (from the caller) overrides detection."""
     normalized = normalize(question)
-    season = detect_season(normalized)
+    words = normalized.split()
     suggestion = None
-    score = 0.0
+    show_words: tuple[str, ...] = ()
+    intent_text = normalized
     if show is not None:
         found, suggestion = matcher.resolve(show)
         score = 100.0 if found else 0.0
     else:
         match, suggestion = matcher.match(normalized)
-        found = match.show if match else None
-        score = match.score if match else 0.0
+        found, score = (match.show, match.score) if match else (None, 0.0)
         if match is not None:
+            start, end = match.span
+            show_words = tuple(words[start:end])
             # The show's own words must not decide the intent ("The Bear" has no cast cue).
-            words = normalized.split()
-            normalized_rest = " ".join(words[: match.span[0]] + words[match.span[1] :])
-            return Query(
-                question=question,
-                normalized=normalized,
-                intent=_intent_of(normalized_rest),
-                show=found,
-                season=season,
-                show_score=score,
-                show_words=tuple(words[match.span[0] : match.span[1]]),
-            )
+            intent_text = " ".join(words[:start] + words[end:])
     return Query(
         question=question,
         normalized=normalized,
-        intent=_intent_of(normalized),
+        intent=_intent_of(intent_text),
         show=found,
-        season=season,
+        season=detect_season(normalized),
         show_score=score,
         suggestion=suggestion,
+        show_words=show_words,
     )
 
 

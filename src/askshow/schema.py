@@ -112,12 +112,7 @@ def article_summary(article: Article) -> ArticleSummary:
 
 def article_body(article: Article) -> ArticleBody:
     return ArticleBody(
-        id=article.id,
-        title=article.title,
-        show=article.show,
-        season=article.season,
-        published=article.published.isoformat() if article.published else None,
-        url=article.url,
+        **msgspec.structs.asdict(article_summary(article)),
         text=article.text,
         sections=[SectionBody(s.heading, s.start, s.end) for s in article.sections],
     )
