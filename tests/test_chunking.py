@@ -92,9 +92,15 @@ def test_chunk_ids_are_stable_across_runs() -> None:
 
 
 def test_sentence_split_keeps_abbreviations_and_names() -> None:
-    text = "Dr. Kim met Mr. Park in the U.S. yesterday. It premieres on March 3, 2025! Really?"
+    text = (
+        "Dr. Kim met Mr. Park in the U.S. yesterday. It premieres on March 3, 2025! Really? "
+        "It airs at 9 p.m. ET on HBO. Reruns follow at 11 p.m. The end."
+    )
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "Dr. Kim met Mr. Park in the U.S. yesterday.",
         "It premieres on March 3, 2025!",
         "Really?",
+        "It airs at 9 p.m. ET on HBO.",
+        "Reruns follow at 11 p.m.",
+        "The end.",
     ]

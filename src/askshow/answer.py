@@ -177,12 +177,34 @@ def focus_words(query: Query) -> list[str]:
     ]  # fmt: skip
 
 
+# What kind of value a question asks for, and how that value looks in a sentence.
+_ANSWER_TYPES = (
+    (re.compile(r"\bhow many\b"), _NUMBER),
+    (re.compile(r"\bwhat time\b|\bwhat hour\b"), re.compile(r"\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b", re.I)),
+    (re.compile(r"\b(what|which) day\b"), re.compile(
+        r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)),
+    (re.compile(r"\b(what|which) year\b|\bset in\b"), re.compile(r"\b(19|20)\d\d\b")),
+    (re.compile(r"\bwhere (can|do|to|will|should)\b.*\b(watch|stream|see)\b"), re.compile(
+        r"\b(netflix|hulu|disney\+?|prime video|apple tv\+?|crunchyroll|max|hbo|peacock|abc|nbc)\b",
+        re.I)),
+    (re.compile(r"\bhow long\b"), re.compile(r"\b\d+\s*(minutes?|hours?|mins?)\b", re.I)),
+)  # fmt: skip
+
+
+def _answer_type_found(query: Query, sentence: str) -> bool:
+    return any(
+        asks.search(query.normalized) and looks_like.search(sentence)
+        for asks, looks_like in _ANSWER_TYPES
+    )
+
+
 def focus_score(query: Query, sentence: str) -> float:
-    """Share of the question's focus words in the sentence, plus a count for "how many"."""
+    """Share of the question's focus words in the sentence, plus the kind of value asked for
+    ("how many" wants a number, "what time" a clock time, "where can I watch" a platform)."""
     words = focus_words(query)
     have = {w.rstrip("s") if len(w) > 3 else w for w in normalize(sentence).split()}
     score = sum(1 for w in words if w in have) / len(words) if words else 0.0
-    if "how many" in query.normalized and _NUMBER.search(sentence):
+    if _answer_type_found(query, sentence):
         score += 0.5
     return score
 
@@ -212,7 +234,11 @@ def _overlap(terms: list[str], sentence: str) -> float:
 
 def compose_release(comp: Composition, evidence: list[Evidence], query: Query) -> float:
     """Status line from the freshest dated claim, then its support, older claims superseded."""
-    claims = [ev for ev in evidence if extract.release_strength(ev.text) >= 2.5]
+    claims = [
+        ev
+        for ev in evidence
+        if extract.release_strength(ev.text) >= 2.5 or _answer_type_found(query, ev.text)
+    ]
     if not claims:
         return 0.0
 
@@ -245,8 +271,15 @@ def compose_release(comp: Composition, evidence: list[Evidence], query: Query) -
     )
     source = next(ev for ev in lead if extract.release_status(ev.text) == status)
     comp.say(_status_line(status, source), source)
+    # "What time / what day" asks for one value: the sentence holding it comes first.
+    typed = max(
+        (ev for ev in claims if _answer_type_found(query, ev.text)), key=score, default=None
+    )
+    if typed is not None:
+        comp.say(typed.text, typed)
     for ev in sorted(lead, key=lambda e: e.start):
-        comp.say(ev.text, ev)
+        if ev != typed:
+            comp.say(ev.text, ev)
     lead_dates, _ = _claim(lead)
     lead_published = lead[0].article.published
     # Other articles are cited only where they disagree: the reader should see what changed.

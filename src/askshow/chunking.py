@@ -17,6 +17,8 @@ TokenCounter = Callable[[str], int]
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr vs etc vol ep no fig approx dept est inc ltd co corp mt ft".split()
 )
+_CLOCK = re.compile(r"\b[ap]\.m\.$", re.IGNORECASE)
+_TIMEZONE = re.compile(r"\s+(ET|PT|CT|MT|EST|EDT|PST|PDT|KST|JST|GMT|BST|UTC|CET)\b")
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
 
 
@@ -44,6 +46,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             token = word.group(1) if word else ""
             if token.lower() in _ABBREVIATIONS or (len(token) == 1 and token.isupper()):
                 continue
+            if _CLOCK.search(piece[: match.end()]) and _TIMEZONE.match(piece[match.end() :]):
+                continue  # "at 9 p.m. ET on HBO" is one sentence
             spans.append((base + cut, base + match.end()))
             cut = match.end()
         spans.append((base + cut, base + len(piece)))

@@ -25,6 +25,7 @@ _SEASON_PATTERNS = (
 )
 # Checked in order: the first family with a match decides the intent.
 _INTENT_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    ("other", re.compile(r"\bwhere (can|do|to|will|should) (i |we |you )?(watch|stream|see)\b")),
     ("cast", re.compile(
         r"\b(who|whos|cast|actors?|actress(es)?|stars?|starring|plays?|playing|played|portray\w*"
         r"|voices?|voiced|characters?|coming back|returning|return(s)? as|joins?|joined)\b"
