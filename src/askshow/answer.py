@@ -13,28 +13,13 @@ from askshow.chunking import split_sentences
 from askshow.index import Generation
 from askshow.lexical import tokenize
 from askshow.models import Article, Citation, Hit, Query, Status
-from askshow.query import aliases, normalize
+from askshow.query import focus_words, normalize, subject_name
 
 NOT_FOUND = "I couldn't find that in the articles."
 PLOT_HEADING = re.compile(
     r"plot|story|happen|about|expect|ending|synopsis|recap|spoiler|where", re.I
 )
 CAST_HEADING = re.compile(r"cast|who|character|star|actor|return", re.I)
-# Words that say what kind of answer is wanted, not what it is about.
-QUESTION_WORDS = frozenset(
-    """when where what whats who whos how why which is are was were does do did will would can
-    could release released releasing releases date dates come comes coming came out premiere
-    premieres premiered air airs airing renewed renew renewal cancelled canceled cancel back
-    return returning returns streaming stream cast casting actor actors actress actresses star
-    stars starring play plays playing played portray portrays character characters happen
-    happens happened story storyline plot ending end ends about synopsis spoiler spoilers know
-    tell get getting gets next new another season seasons series show episode episodes part
-    volume it its yet there any expect expected going gonna be been the a an of in on for to and
-    or with me us we you confirmed official officially netflix happening drop drops dropping
-    arrive arrives first second third fourth fifth sixth one two three four five six anything
-    everything info news update many much watch time day days last final finally list full voice
-    voices voiced voicing dub dubbed""".split()
-)
 
 
 @dataclass(frozen=True)
@@ -113,71 +98,10 @@ def gather(generation: Generation, hits: Iterable[Hit]) -> list[Evidence]:
     return found
 
 
-def _show_words(query: Query) -> set[str]:
-    named = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
-    return named | set(query.show_words) | {t for w in query.show_words for t in tokenize(w)}
-
-
-def _is_show_word(word: str, show_words: set[str]) -> bool:
-    """Exact, or a typo of one ("kaisan" for "kaisen"): the show's name is not a topic."""
-    return word in show_words or (
-        len(word) >= 4 and any(len(w) >= 4 and fuzz.ratio(word, w) >= 80 for w in show_words)
-    )
-
-
-def content_terms(query: Query) -> list[str]:
-    """The question's words that are about something: not the show's name, not question words."""
-    show_words = _show_words(query)
-    terms = []
-    for token in tokenize(query.normalized):
-        if token in QUESTION_WORDS or _is_show_word(token, show_words) or token.isdigit():
-            continue
-        if re.fullmatch(r"s\d+|\d+(st|nd|rd|th)", token):
-            continue
-        terms.append(token)
-    return list(dict.fromkeys(terms))
-
-
-def subject_name(query: Query) -> str:
-    """The name a "who plays X" question asks about, as typed ("nam ra"), or ""."""
-    show_words = _show_words(query)
-    words = [
-        w
-        for w in normalize(query.question).split()
-        if w not in QUESTION_WORDS and not _is_show_word(w, show_words) and not w.isdigit()
-        and not re.fullmatch(r"s\d+", w)
-    ]  # fmt: skip
-    return " ".join(words)
-
-
-_FOCUS_STOP = frozenset(
-    """a an the is are was were be been do does did will would can could should of in on at for to
-    and or it its this that there what whats when who whos how why which where me i we you they
-    season series show s""".split()
-)
-# Question words that still narrow the answer down ("part 2", "the finale", "how many").
-_FOCUS_KEEP = frozenset(
-    "part volume finale episode episodes time day days last final many end ending watch".split()
-)
+# What kind of value a question asks for, and how that value looks in a sentence.
 _NUMBER = re.compile(
     r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen)\b", re.I
 )
-
-
-def focus_words(query: Query) -> list[str]:
-    """What distinguishes this question from its kind ("part 3", "finale", "episodes", "time")."""
-    show_words = _show_words(query)
-    season = str(query.season) if query.season is not None else None
-    return [
-        w.rstrip("s") if len(w) > 3 else w
-        for w in query.normalized.split()
-        if w not in _FOCUS_STOP and w != season and not _is_show_word(w, show_words)
-        and (w not in QUESTION_WORDS or w in _FOCUS_KEEP)
-        and not re.fullmatch(r"s\d+", w)
-    ]  # fmt: skip
-
-
-# What kind of value a question asks for, and how that value looks in a sentence.
 _ANSWER_TYPES = (
     (re.compile(r"\bhow many\b"), _NUMBER),
     (re.compile(r"\bwhat time\b|\bwhat hour\b"), re.compile(r"\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b", re.I)),

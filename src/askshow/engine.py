@@ -17,8 +17,9 @@ from askshow.answer import NOT_FOUND
 from askshow.chunking import split_sentences
 from askshow.embedding import Embedder, QueryBatcher
 from askshow.index import Generation, load_current
+from askshow.lexical import tokenize
 from askshow.models import Answer, Article, Query, ShowRef
-from askshow.query import ShowMatcher, parse_query
+from askshow.query import ShowMatcher, content_terms, parse_query, subject_name
 from askshow.retrieve import candidate_articles, retrieve
 from askshow.settings import Settings
 
@@ -64,9 +65,7 @@ class _Loaded:
     @cached_property
     def vocabulary(self) -> dict[str, frozenset[str]]:
         """Indexed words of each article: can the articles say anything about a term at all?"""
-        return {
-            a.id: frozenset(compose.tokenize(a.text)) for a in self.generation.articles.values()
-        }
+        return {a.id: frozenset(tokenize(a.text)) for a in self.generation.articles.values()}
 
 
 class Engine:
@@ -148,7 +147,7 @@ class Engine:
             ]
         else:
             season_terms = []
-        terms = compose.content_terms(query)
+        terms = content_terms(query)
         coverage = self._coverage(loaded, terms, articles)
         if terms and coverage < 0.5:
             return _abstain(query, NOT_FOUND)
@@ -157,7 +156,7 @@ class Engine:
 
     def _without_show(self, loaded: _Loaded, query: Query, max_citations: int) -> Answer:
         """No known show named: only a character or actor the articles name can be answered."""
-        name = compose.subject_name(query)
+        name = subject_name(query)
         if query.intent == "cast" and name and query.season is None:
             hits = retrieve(loaded.generation, query, self.encode_query(query.question))
             named = [
@@ -211,7 +210,7 @@ class Engine:
         dense = max((h.dense for h in hits), default=0.0)
         # What the question is about must be in what the answer cites, not just somewhere
         # in the show's articles ("who directed episode 3" must not answer with the cast).
-        covered = compose.answer_coverage(compose.content_terms(query), comp.citations)
+        covered = compose.answer_coverage(content_terms(query), comp.citations)
         confidence = round(
             0.35 * min(1.0, max(0.0, (dense - 0.15) / 0.5)) + 0.35 * covered + 0.3 * extracted, 3
         )
