@@ -137,3 +137,16 @@ def test_swap_changes_generation_atomically(tmp_path: Path, embedder: Embedder) 
     after = engine.ask("who plays jim hopper in stranger things")
     assert not after.abstained and "David Harbour" in after.answer
     assert after.index_version != before.index_version
+
+
+def test_editor_aliases_reach_the_engine(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = copy_corpus(tmp_path / "corpus", "lantern-bay-season-3.txt")
+    (corpus / "lantern-bay-notes.md").write_text(
+        "---\ntitle: Lantern Bay Season 3 Notes\nshow: Lantern Bay\nseason: 3\n"
+        "aliases: [LBay]\n---\n\n## Cast\n\nCaptain Rhea Vance (Dana Okafor) returns.\n"
+    )
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
+    answer = engine.ask("who plays captain rhea vance in lbay")
+    assert_grounded(engine, answer)
+    assert not answer.abstained and "Dana Okafor" in answer.answer

@@ -78,6 +78,16 @@ def test_front_matter_overrides_inference() -> None:
     ]
 
 
+def test_front_matter_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "outer-banks-season-4.md"
+    path.write_text(
+        "---\ntitle: Outer Banks Season 4\naliases: [OBX, Outer Banks Netflix]\n---\n\nText.\n"
+    )
+    assert read_article(path).aliases == ("OBX", "Outer Banks Netflix")
+    path.write_text("---\ntitle: Outer Banks Season 4\naliases: OBX\n---\n\nText.\n")
+    assert read_article(path).aliases == ("OBX",)
+
+
 def test_markdown_without_front_matter_takes_title_from_heading(tmp_path: Path) -> None:
     path = tmp_path / "the-bear-season-4.md"
     path.write_text(
@@ -148,6 +158,7 @@ BAD_FILES: list[tuple[str, bytes, str, int | None]] = [
     ),
     ("bad-season.md", b"---\ntitle: X\nseason: two-ish\n---\n\nBody.\n", "`season`", 3),
     ("unclosed.md", b"---\ntitle: X\n\nBody.\n", "never closes", 1),
+    ("bad-aliases.md", b"---\ntitle: X Season 1\naliases: {a: 1}\n---\n\nBody.\n", "`aliases`", 3),
     ("only-title.txt", b"Just A Title\n\n", "no article text", None),
 ]
 

@@ -66,6 +66,12 @@ def test_parse_query(question: str, show: str | None, season: int | None, intent
     assert (query.show, query.season, query.intent) == (show, season, intent)
 
 
+def test_editor_aliases_are_matched_exactly() -> None:
+    matcher = ShowMatcher(["Outer Banks", "Jujutsu Kaisen"], {"Jujutsu Kaisen": {"JJK"}})
+    assert parse_query("jjk season 3 story", matcher).show == "Jujutsu Kaisen"
+    assert parse_query("jjj season 3 story", matcher).show is None
+
+
 def test_close_name_is_suggested_not_matched() -> None:
     query = parse_query("when does all of them are dead come out", MATCHER)
     assert query.show is None

@@ -67,6 +67,7 @@ class Metadata:
     url: str | None = None
     author: str | None = None
     platform: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 def discover(corpus_dir: Path) -> list[Path]:
@@ -166,6 +167,7 @@ def parse_article(
         url=meta.url,
         author=meta.author,
         platform=meta.platform or platform,
+        aliases=meta.aliases,
         text=text,
         sections=sections,
         source_sha256=source_sha256,
@@ -260,7 +262,21 @@ def _metadata(data: dict[str, Any], fm_lines: list[str], path: Path) -> Metadata
         url=text("url"),
         author=text("author"),
         platform=text("platform"),
+        aliases=_aliases(data.get("aliases"), fm_lines, path),
     )
+
+
+def _aliases(value: object, fm_lines: list[str], path: Path) -> tuple[str, ...]:
+    """Other names fans use for the show (`aliases: [OBX]`): a name or a list of names."""
+    if value is None:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise CorpusError(
+            path, "front matter `aliases` must be a name or a list of names",
+            _field_line(fm_lines, "aliases"),
+        )  # fmt: skip
+    return tuple(n.strip() for n in names)
 
 
 def _parse_date(value: object) -> dt.date | None:

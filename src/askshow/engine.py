@@ -60,7 +60,11 @@ class _Loaded:
 
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
-        self.matcher = ShowMatcher(generation.shows)
+        given = {
+            show: {name for a in articles for name in a.aliases}
+            for show, articles in generation.shows.items()
+        }
+        self.matcher = ShowMatcher(generation.shows, given)
 
     @cached_property
     def vocabulary(self) -> dict[str, frozenset[str]]:

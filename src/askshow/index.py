@@ -26,7 +26,7 @@ from askshow.lexical import LexicalIndex
 from askshow.models import Article, Chunk
 from askshow.store import read_store, write_store
 
-FORMAT = 1
+FORMAT = 2  # 2: articles carry show aliases
 VECTORS, STORE, BM25, MANIFEST = "vectors.faiss", "store.sqlite", "bm25", "manifest.json"
 Progress = Callable[[str, int, int], None]
 """(stage, items just done, stage total)"""

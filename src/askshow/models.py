@@ -34,6 +34,8 @@ class Article:
     sections: tuple[Section, ...]
     source_sha256: str
     """Hash of the source file's bytes: what incremental builds compare."""
+    aliases: tuple[str, ...] = ()
+    """Other names fans use for the show, from front matter (`aliases: [OBX]`)."""
 
     def section_at(self, offset: int) -> Section:
         for section in self.sections:

@@ -115,8 +115,14 @@ class ShowMatch:
 class ShowMatcher:
     """Fuzzy show detection over the shows of one index generation."""
 
-    def __init__(self, shows: Iterable[str]) -> None:
-        self._aliases = [(alias, show) for show in shows for alias in aliases(show)]
+    def __init__(self, shows: Iterable[str], extra: dict[str, set[str]] | None = None) -> None:
+        """`extra` maps a show to names editors gave it (front matter `aliases`)."""
+        extra = extra or {}
+        self._aliases = [
+            (alias, show)
+            for show in shows
+            for alias in aliases(show) | {normalize(n) for n in extra.get(show, ())}
+        ]
 
     def best(self, normalized: str) -> ShowMatch | None:
         words = normalized.split()

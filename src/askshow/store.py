@@ -14,7 +14,7 @@ _SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, show TEXT NOT NULL, season INTEGER,
     published TEXT, url TEXT, author TEXT, platform TEXT, text TEXT NOT NULL,
-    sections TEXT NOT NULL, source_sha256 TEXT NOT NULL
+    sections TEXT NOT NULL, source_sha256 TEXT NOT NULL, aliases TEXT NOT NULL
 );
 CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL REFERENCES articles,
@@ -31,7 +31,7 @@ def write_store(path: Path, articles: Sequence[Article], chunks: Sequence[Chunk]
         with db:
             db.executescript(_SCHEMA)
             db.executemany(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         a.id,
@@ -45,6 +45,7 @@ def write_store(path: Path, articles: Sequence[Article], chunks: Sequence[Chunk]
                         a.text,
                         json.dumps([[s.heading, s.start, s.end] for s in a.sections]),
                         a.source_sha256,
+                        json.dumps(list(a.aliases)),
                     )
                     for a in articles
                 ],
@@ -77,6 +78,7 @@ def read_store(path: Path) -> tuple[dict[str, Article], list[Chunk]]:
                 text=row[8],
                 sections=tuple(Section(h, s, e) for h, s, e in json.loads(row[9])),
                 source_sha256=row[10],
+                aliases=tuple(json.loads(row[11])),
             )
             for row in db.execute("SELECT * FROM articles ORDER BY id")
         }
