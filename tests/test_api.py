@@ -204,7 +204,10 @@ def test_reindex_under_load_drops_nothing_and_serves_the_new_article(server: Ser
         if not status["building"]:
             break
         time.sleep(0.5)
-    time.sleep(1)
+    # Keep the clients asking until one of them has been answered by the new generation.
+    seen_by = time.monotonic() + 20
+    while status["live"]["generation"] not in versions and time.monotonic() < seen_by:
+        time.sleep(0.2)
     stop.set()
     for t in clients:
         t.join()

@@ -97,10 +97,17 @@ class Generation:
             grouped.setdefault(article.show, []).append(article)
         return grouped
 
+    @cached_property
+    def _rows_by_article(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self.chunks):
+            rows.setdefault(chunk.article_id, []).append(i)
+        return rows
+
     def rows_for(self, article_ids: set[str]) -> np.ndarray:
-        return np.array(
-            [i for i, c in enumerate(self.chunks) if c.article_id in article_ids], dtype=np.int64
-        )
+        """FAISS rows of the given articles' chunks (a question's candidates), in row order."""
+        rows = [r for a in article_ids for r in self._rows_by_article.get(a, ())]
+        return np.array(sorted(rows), dtype=np.int64)
 
 
 def _sha256_file(path: Path) -> str:

@@ -74,13 +74,7 @@ class ArticleSummary(msgspec.Struct):
     url: str | None
 
 
-class ArticleBody(msgspec.Struct):
-    id: str
-    title: str
-    show: str
-    season: int | None
-    published: str | None
-    url: str | None
+class ArticleBody(ArticleSummary):
     text: str
     sections: list[SectionBody]
 
