@@ -98,7 +98,8 @@ class Engine:
         self._loaded = loaded
 
     def warm_up(self) -> None:
-        self.ask("When will it be released?")
+        """Load the model and run one forward pass, so the first fan does not wait for it."""
+        self.embedder.encode(["When will the next season be released?"])
 
     def encode_query(self, text: str) -> np.ndarray:
         cached = self._vectors.get(text)
