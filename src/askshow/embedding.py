@@ -78,10 +78,6 @@ class Embedder:
             return int(json.loads(pooling.read_text())["word_embedding_dimension"])
         return int(self.model.get_embedding_dimension())
 
-    @cached_property
-    def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
-
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees, special tokens included."""
         return len(self.tokenizer.encode(text).ids)

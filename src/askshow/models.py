@@ -70,7 +70,6 @@ class Query:
     intent: Intent
     show: str | None
     season: int | None
-    show_score: float = 0.0
     suggestion: str | None = None
     """A close show name when none matched well enough ("did you mean ...?")."""
     show_words: tuple[str, ...] = ()

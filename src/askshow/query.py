@@ -175,10 +175,9 @@ def parse_query(question: str, matcher: ShowMatcher, show: str | None = None) ->
     intent_text = normalized
     if show is not None:
         found, suggestion = matcher.resolve(show)
-        score = 100.0 if found else 0.0
     else:
         match, suggestion = matcher.match(normalized)
-        found, score = (match.show, match.score) if match else (None, 0.0)
+        found = match.show if match else None
         if match is not None:
             start, end = match.span
             show_words = tuple(words[start:end])
@@ -190,7 +189,6 @@ def parse_query(question: str, matcher: ShowMatcher, show: str | None = None) ->
         intent=_intent_of(intent_text),
         show=found,
         season=detect_season(normalized),
-        show_score=score,
         suggestion=suggestion,
         show_words=show_words,
     )

@@ -40,10 +40,6 @@ class Reindexer:
             self._thread.start()
             return True
 
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
     def _build(self) -> None:
         started = self.last["started_at"] if self.last else _now()
         try:
