@@ -2,86 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import DATA, SHIPPED_CORPUS
-
-TOKEN = "test-admin-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    corpus: Path
-    index: Path
-    process: subprocess.Popen[bytes]
-
-
-@contextmanager
-def running_server(root: Path, index_src: Path, **env: str) -> Iterator[Server]:
-    """A real `askshow serve` on a free loopback port, over copies of the corpus and index."""
-    server = _launch(root, index_src, **env)
-    try:
-        yield server
-    finally:
-        server.process.terminate()
-        server.process.wait(10)
-
-
-def _launch(root: Path, index_src: Path, **env: str) -> Server:
-    corpus, index = root / "corpus", root / "index"
-    shutil.copytree(SHIPPED_CORPUS, corpus)
-    shutil.copytree(index_src, index)
-    port = _free_port()
-    environ = dict(os.environ, ASKSHOW_CORPUS_DIR=str(corpus), ASKSHOW_INDEX_DIR=str(index), **env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "askshow.cli", "serve", "--port", str(port)],
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=(root / "server.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return Server(url, corpus, index, process)
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            break
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("server did not become ready:\n" + (root / "server.log").read_text()[-3000:])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
-    # No rate limit here: the reindex test's clients would trip it (it has its own test).
-    root = tmp_path_factory.mktemp("server")
-    with running_server(
-        root, shipped_index, ASKSHOW_ADMIN_TOKEN=TOKEN, ASKSHOW_RATE_LIMIT="0"
-    ) as srv:
-        yield srv
+from tests.conftest import DATA, TOKEN, Server, running_server
 
 
 def ask(server: Server, **body: object) -> httpx.Response:

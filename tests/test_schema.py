@@ -11,8 +11,6 @@ question the schema allowed); each now has a test below that pins the documented
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,22 +21,13 @@ from hypothesis import HealthCheck, settings
 
 from askshow.api import create_app
 from askshow.settings import Settings
-from tests.test_api import TOKEN, Server, running_server
+from tests.conftest import TOKEN, Server
 
 pytestmark = pytest.mark.slow
 
 OPENAPI = create_app(Settings()).openapi_schema.to_schema()
 SCHEMA = schemathesis.openapi.from_dict(OPENAPI)
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("schema-server")
-    with running_server(
-        root, shipped_index, ASKSHOW_ADMIN_TOKEN=TOKEN, ASKSHOW_RATE_LIMIT="0"
-    ) as srv:
-        yield srv
 
 
 @SCHEMA.parametrize()

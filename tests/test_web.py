@@ -15,8 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from askshow.embedding import Embedder
-from tests.conftest import SEED, copy_corpus
-from tests.test_api import Server, running_server
+from tests.conftest import SEED, Server, copy_corpus, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -71,14 +70,6 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, shipped_index: Path) -> Iterator[Server]:
-    with running_server(
-        tmp_path_factory.mktemp("web"), shipped_index, ASKSHOW_RATE_LIMIT="0"
-    ) as srv:
-        yield srv
-
-
 @contextmanager
 def _open(browser: Browser, url: str) -> Iterator[Page]:
     """A fresh page on the site; any uncaught JavaScript error fails the test."""
@@ -96,8 +87,8 @@ def _open(browser: Browser, url: str) -> Iterator[Page]:
 
 
 @pytest.fixture
-def page(browser: Browser, site: Server) -> Iterator[Page]:
-    with _open(browser, site.url) as opened:
+def page(browser: Browser, server: Server) -> Iterator[Page]:
+    with _open(browser, server.url) as opened:
         yield opened
 
 
@@ -112,7 +103,7 @@ def _api_answer(url: str, question: str) -> dict:
     return response.json()
 
 
-def test_question_answer_and_citation_panel(page: Page, site: Server) -> None:
+def test_question_answer_and_citation_panel(page: Page, server: Server) -> None:
     question = "who plays nam-ra in all of us are dead"
     _ask(page, question)
     answer_text = page.locator("#answer-text")
@@ -132,7 +123,7 @@ def test_question_answer_and_citation_panel(page: Page, site: Server) -> None:
     expect(marker).to_have_attribute("aria-expanded", "true")
 
     # The page shows what the API cited: the same quote and the article's title.
-    body = _api_answer(site.url, question)
+    body = _api_answer(server.url, question)
     citation = next(c for c in body["citations"] if str(c["n"]) == n)
     expect(panel.locator(".quote")).to_contain_text(citation["quote"])
     expect(panel.locator(".cite-title")).to_have_text(citation["title"])
