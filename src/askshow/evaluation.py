@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from askshow.answer import has_day_date
 from askshow.errors import AskshowError
+from askshow.extract import DATE
 from askshow.golden import (
     CATEGORIES,
     SPLITS,
@@ -25,7 +27,7 @@ from askshow.golden import (
 )
 
 __all__ = [
-    "CATEGORIES", "SPLITS", "Answerer", "GoldenQuestion", "HttpArticles", "Metrics", "Report",
+    "CATEGORIES", "SEALED_SPLIT", "SPLITS", "Answerer", "GoldenQuestion", "HttpArticles", "Metrics", "Report",
     "build_report", "check_thresholds", "engine_answerer", "engine_articles", "format_failures",
     "format_table", "http_answerer", "load_golden", "load_thresholds", "run_eval",
     "score_question", "summarize", "worst_failures",
@@ -41,6 +43,8 @@ THRESHOLDS = {  # threshold key -> (overall metric, is an upper bound)
     "max_false_abstention": ("false_abstention", True),
     "max_stale_rate": ("stale_rate", True),
 }
+SEALED_SPLIT = "test"
+"""Scored, never read: its failures are not printed and its answers not written to reports."""
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"})
 
@@ -59,6 +63,21 @@ def facts_found(question: GoldenQuestion, texts: Iterable[str]) -> bool:
 
     found_any = not question.expected_any or any(occurs(p) for p in question.expected_any)
     return found_any and all(occurs(p) for p in question.expected_all)
+
+
+def denies_date(answer: str) -> bool:
+    """The answer says nothing is announced ("Not announced yet", "no release date is
+    confirmed", "Not renewed yet") and asserts no date anywhere in its text."""
+    plain = _MARKER.sub("", answer)
+    if DATE.search(plain) or has_day_date(plain):
+        return False
+    return bool(_DENIES.search(plain))
+
+
+_DENIES = re.compile(
+    r"\b(not announced|no (confirmed )?release date|not (been )?renewed|not confirmed|cancel+ed)\b",
+    re.IGNORECASE,
+)
 
 
 def source_rank(cited_ids: Iterable[str], sources: Iterable[str]) -> int | None:
@@ -101,6 +120,8 @@ class QuestionResult:
     question: GoldenQuestion
     answer: str
     abstained: bool
+    declined: bool
+    """Abstained, or said that nothing is announced without asserting a date."""
     error: str | None
     correct: bool | None  # None: unanswerable question
     grounded: bool | None  # None: unanswerable, abstained or failed
@@ -126,6 +147,9 @@ def score_question(
     """Score one response; each problem becomes a reason, weighted into a severity."""
     error = str(response["error"]) if response.get("error") else None
     abstained = error is None and bool(response.get("abstained"))
+    answer_text = str(response.get("answer") or "")
+    # "Not announced yet: ..." with no date in it declines as surely as an abstention does.
+    declined = abstained or (error is None and denies_date(answer_text))
     answered = error is None and not abstained
     citations = [c for c in response.get("citations") or [] if isinstance(c, Mapping)]
     quotes = [str(c.get("quote", "")) for c in citations]
@@ -142,7 +166,7 @@ def score_question(
                 reasons.append((4, "expected fact missing from the answer"))
             elif not grounded:
                 reasons.append((1, "expected fact not inside any cited quote"))
-    elif answered:
+    elif not declined:
         reasons.append((4, "answered an unanswerable question"))
     scored = question.answerable and bool(question.sources)
     rank = source_rank([str(c.get("article_id")) for c in citations], question.sources)
@@ -162,7 +186,8 @@ def score_question(
         if stale:
             reasons.append((3, why))
     return QuestionResult(
-        question=question, answer=answer, abstained=abstained, error=error, correct=correct,
+        question=question, answer=answer, abstained=abstained, declined=declined, error=error,
+        correct=correct,
         grounded=grounded, rank=rank if scored else None, citations=len(citations),
         precise_citations=len(citations) - len(problems), stale=stale, latency_ms=latency_ms,
         reasons=tuple(r for _, r in reasons), severity=sum(w for w, _ in reasons),
@@ -181,7 +206,8 @@ class Metrics:
     - citation_precision: over all citations, the share whose quote equals the article text at
       [start:end] and whose article is a gold source (when the question lists any).
     - grounding: answered answerable questions whose expected fact lies inside a cited quote.
-    - abstention_precision, abstention_recall: abstaining as a detector of "unanswerable".
+    - abstention_precision, abstention_recall: declining (abstaining, or saying nothing is
+      announced without asserting a date) as a detector of "unanswerable".
     - false_abstention: share of answerable questions abstained on.
     - stale_rate: among answered questions whose note mentions "conflict", the share whose
       first [n] marker cites a superseded claim, or which mark no citation superseded and
@@ -222,7 +248,7 @@ def percentile(values: Iterable[float], pct: float) -> float | None:
 def summarize(results: Sequence[QuestionResult]) -> Metrics:
     answerable = [r for r in results if r.question.answerable]
     unanswerable = [r for r in results if not r.question.answerable]
-    abstained = [r for r in results if r.abstained]
+    abstained = [r for r in results if r.declined]
     wrongly_abstained = [r for r in answerable if r.abstained]
     ranks = [r.rank for r in results if r.scored_retrieval]
     grounded = [r.grounded for r in results if r.grounded is not None]
@@ -237,8 +263,10 @@ def summarize(results: Sequence[QuestionResult]) -> Metrics:
             sum(r.precise_citations for r in results), sum(r.citations for r in results)
         ),
         grounding=_ratio(sum(bool(g) for g in grounded), len(grounded)),
-        abstention_precision=_ratio(len(abstained) - len(wrongly_abstained), len(abstained)),
-        abstention_recall=_ratio(sum(r.abstained for r in unanswerable), len(unanswerable)),
+        abstention_precision=_ratio(
+            len(abstained) - sum(r.declined and not r.correct for r in answerable), len(abstained)
+        ),
+        abstention_recall=_ratio(sum(r.declined for r in unanswerable), len(unanswerable)),
         false_abstention=_ratio(len(wrongly_abstained), len(answerable)),
         stale_rate=_ratio(sum(bool(s) for s in stale), len(stale)),
         latency_p50_ms=percentile((r.latency_ms for r in results), 50),
@@ -262,7 +290,17 @@ class Report:
 
         return {
             "metrics": {name: rounded(asdict(m)) for name, m in self.groups.items()},
-            "questions": [rounded(asdict(r)) for r in self.results],
+            "questions": [
+                rounded(asdict(r))
+                if r.question.split != SEALED_SPLIT
+                else {
+                    "id": r.question.id,
+                    "split": SEALED_SPLIT,
+                    "correct": r.correct,
+                    "abstained": r.abstained,
+                }
+                for r in self.results
+            ],
         }
 
 
@@ -271,6 +309,13 @@ def build_report(results: Sequence[QuestionResult]) -> Report:
     for name in (*SPLITS, *CATEGORIES):
         if members := [r for r in results if name in (r.question.split, r.question.category)]:
             groups[name] = summarize(members)
+    for split in SPLITS:  # "dev/plot": the bars per split and category
+        for category in CATEGORIES:
+            members = [
+                r for r in results if (r.question.split, r.question.category) == (split, category)
+            ]
+            if members:
+                groups[f"{split}/{category}"] = summarize(members)
     return Report(tuple(results), groups)
 
 
@@ -317,7 +362,10 @@ def format_table(report: Report) -> str:
 def worst_failures(report: Report, n: int = 10) -> list[dict[str, str]]:
     """The n questions with the most severe problems, worst first: what was asked and
     answered (truncated), what was expected, and why it failed."""
-    failing = sorted((r for r in report.results if r.reasons), key=lambda r: -r.severity)
+    failing = sorted(
+        (r for r in report.results if r.reasons and r.question.split != SEALED_SPLIT),
+        key=lambda r: -r.severity,
+    )
     failures = []
     for r in failing[:n]:
         q = r.question
@@ -341,8 +389,13 @@ def format_failures(failures: Sequence[Mapping[str, str]]) -> str:
     )
 
 
-def load_thresholds(path: Path | str) -> dict[str, float]:
-    """Read eval/thresholds.toml: known keys only, each a number from 0 to 1."""
+Thresholds = dict[str, dict[str, float]]
+"""report group ("overall", "dev", "test/plot", ...) -> threshold key -> bound"""
+
+
+def load_thresholds(path: Path | str) -> Thresholds:
+    """Read eval/thresholds.toml: top-level keys bound the overall numbers, a table per group
+    (`[dev]`, `["test/plot"]`) bounds that group's; known keys only, numbers from 0 to 1."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
@@ -351,29 +404,45 @@ def load_thresholds(path: Path | str) -> dict[str, float]:
         raise AskshowError(f"{path}: cannot read thresholds ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise AskshowError(f"{path}: invalid TOML ({exc})") from None
+    groups: Thresholds = {"overall": {}}
     for key, value in raw.items():
-        if key not in THRESHOLDS:
-            raise AskshowError(f"{path}: unknown threshold {key!r}; known: {', '.join(THRESHOLDS)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise AskshowError(f"{path}: threshold {key!r} must be a number from 0 to 1")
-    return {key: float(value) for key, value in raw.items()}
+        if isinstance(value, dict):
+            groups[key] = {k: _bound(path, f"{key}.{k}", k, v) for k, v in value.items()}
+        else:
+            groups["overall"][key] = _bound(path, key, key, value)
+    return groups
+
+
+def _bound(path: Path, where: str, key: str, value: object) -> float:
+    if key not in THRESHOLDS:
+        raise AskshowError(f"{path}: unknown threshold {where!r}; known: {', '.join(THRESHOLDS)}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise AskshowError(f"{path}: threshold {where!r} must be a number from 0 to 1")
+    return float(value)
 
 
 def _short(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def check_thresholds(report: Report, thresholds: Mapping[str, float]) -> list[str]:
-    """Violated thresholds on the overall metrics, e.g. "answer_accuracy 0.81 < 0.85".
+def check_thresholds(report: Report, thresholds: Thresholds) -> list[str]:
+    """Violated thresholds, e.g. "dev answer_accuracy 0.81 < 0.85".
 
-    A metric the golden set cannot measure (e.g. no conflict questions) passes.
+    A group the run did not score (`--split dev` leaves out test) and a metric the group
+    cannot measure (e.g. no conflict questions) pass.
     """
     violations = []
-    for key, limit in thresholds.items():
-        if key not in THRESHOLDS:
-            raise AskshowError(f"unknown threshold {key!r}; known: {', '.join(THRESHOLDS)}")
-        metric, upper = THRESHOLDS[key]
-        value = getattr(report.overall, metric)
-        if value is not None and (value > limit if upper else value < limit):
-            violations.append(f"{key} {_short(value)} {'>' if upper else '<'} {_short(limit)}")
+    for group, bounds in thresholds.items():
+        metrics = report.groups.get(group)
+        if metrics is None:
+            continue
+        for key, limit in bounds.items():
+            if key not in THRESHOLDS:
+                raise AskshowError(f"unknown threshold {key!r}; known: {', '.join(THRESHOLDS)}")
+            metric, upper = THRESHOLDS[key]
+            value = getattr(metrics, metric)
+            if value is not None and (value > limit if upper else value < limit):
+                where = "" if group == "overall" else f"{group} "
+                sign = ">" if upper else "<"
+                violations.append(f"{where}{key} {_short(value)} {sign} {_short(limit)}")
     return violations

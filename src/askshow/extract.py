@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from askshow.models import Status
+from askshow.vocabulary import fold
 
 ReleaseStatus = Literal[
     "cancelled", "confirmed_date", "renewed", "not_renewed", "speculative", "unknown"
@@ -213,8 +215,10 @@ def same_person(a: str, b: str) -> bool:
     return fuzz.token_sort_ratio(a.lower(), b.lower()) >= 85
 
 
-def _squash(text: str) -> list[str]:
-    return [re.sub(r"[^\w]", "", w) for w in re.split(r"\s+", text.lower()) if w.strip()]
+@lru_cache(maxsize=65536)
+def _squash(text: str) -> tuple[str, ...]:
+    """Folded words without punctuation; cached, as the same sentences meet many questions."""
+    return tuple(re.sub(r"[^\w]", "", w) for w in re.split(r"\s+", fold(text)) if w.strip())
 
 
 def name_matches(name: str, mention: str) -> float:
@@ -228,11 +232,13 @@ def name_matches(name: str, mention: str) -> float:
     if not wanted or not words:
         return 0.0
     target = "".join(wanted)
-    best = 0.0
-    for width in {max(1, len(wanted) - 1), len(wanted), len(wanted) + 1}:
-        for i in range(max(1, len(words) - width + 1)):
-            best = max(best, fuzz.ratio(target, "".join(words[i : i + width])))
-    return best
+    runs = [
+        "".join(words[i : i + width])
+        for width in {max(1, len(wanted) - 1), len(wanted), len(wanted) + 1}
+        for i in range(max(1, len(words) - width + 1))
+    ]
+    found = process.extractOne(target, runs, scorer=fuzz.ratio)
+    return float(found[1]) if found else 0.0
 
 
 _CAPITALIZED_RUN = re.compile(

@@ -24,7 +24,7 @@ Answerer = Callable[[str], dict[str, Any]]
 """Question in, AskResponse-shaped dict out; a failed request gives a dict with an "error" key."""
 
 CATEGORIES = ("release", "cast", "plot", "other", "unanswerable")
-SPLITS = ("dev", "heldout")
+SPLITS = ("train", "dev", "test", "paraphrase")
 _ERRORS = (OSError, ValueError, http.client.HTTPException)  # network, timeout, bad JSON
 
 

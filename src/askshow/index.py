@@ -21,13 +21,18 @@ import numpy as np
 from askshow.chunking import Chunker, ChunkerSettings
 from askshow.corpus import discover, read_corpus
 from askshow.embedding import Embedder, EmbeddingCache, embed_with_cache
+from askshow.entities import EntityIndex
 from askshow.errors import BuildInProgressError, IndexMismatchError, IndexNotFoundError
 from askshow.lexical import LexicalIndex
 from askshow.models import Article, Chunk
+from askshow.ranker import DEFAULT_WEIGHTS, Ranker
+from askshow.scope import SentenceRow, embed_text_for_sentence, sentence_rows
 from askshow.store import read_store, write_store
 
-FORMAT = 2  # 2: articles carry show aliases
+FORMAT = 3  # 2: articles carry show aliases; 3: sentence rows, entity index, ranker
 VECTORS, STORE, BM25, MANIFEST = "vectors.faiss", "store.sqlite", "bm25", "manifest.json"
+SENTENCE_VECTORS, SENTENCE_BM25, HEADINGS = "sentences.npy", "bm25-sentences", "headings.npz"
+ENTITIES, RANKER = "entities.json", "ranker.json"
 Progress = Callable[[str, int, int], None]
 """(stage, items just done, stage total)"""
 
@@ -47,6 +52,8 @@ class Manifest:
     """relative path -> sha256, for every file of the generation"""
     built_at: str
     build_seconds: float = 0.0
+    ranker: str = ""
+    """sha256 of the ranker weights the generation was built with"""
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -72,6 +79,8 @@ class BuildSummary:
     embedded: int
     cached: int
     seconds: float
+    sentences: int = 0
+    sentences_embedded: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -88,6 +97,15 @@ class Generation:
     chunks: list[Chunk]
     vectors: faiss.Index
     lexical: LexicalIndex
+    sentences: list[SentenceRow]
+    """Every article sentence with its season scope; row i is row i of sentence_vectors."""
+    sentence_vectors: np.ndarray
+    heading_vectors: np.ndarray
+    """One row per distinct section heading; heading_of[i] is sentence i's row here."""
+    heading_of: np.ndarray
+    sentence_lexical: LexicalIndex
+    entities: EntityIndex
+    ranker: Ranker
 
     @cached_property
     def shows(self) -> dict[str, list[Article]]:
@@ -103,6 +121,19 @@ class Generation:
         for i, chunk in enumerate(self.chunks):
             rows.setdefault(chunk.article_id, []).append(i)
         return rows
+
+    @cached_property
+    def _sentence_rows_by_article(self) -> dict[str, np.ndarray]:
+        rows: dict[str, list[int]] = {}
+        for i, row in enumerate(self.sentences):
+            rows.setdefault(row.article_id, []).append(i)
+        return {a: np.array(r, dtype=np.int64) for a, r in rows.items()}
+
+    def sentence_rows_for(self, article_ids: set[str]) -> np.ndarray:
+        """Sentence rows of the given articles, in row order."""
+        parts = [self._sentence_rows_by_article[a] for a in sorted(article_ids)
+                 if a in self._sentence_rows_by_article]  # fmt: skip
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def rows_for(self, article_ids: set[str]) -> np.ndarray:
         """FAISS rows of the given articles' chunks (a question's candidates), in row order."""
@@ -174,7 +205,10 @@ def load_generation(folder: Path, embedder: Embedder | None = None) -> Generatio
         if _sha256_file(path) != expected:
             raise IndexMismatchError(f"{path}: checksum does not match the manifest (damaged)")
     vectors = faiss.read_index(str(folder / VECTORS))
-    articles, chunks = read_store(folder / STORE)
+    articles, chunks, sentences = read_store(folder / STORE)
+    sentence_vectors = np.load(folder / SENTENCE_VECTORS)
+    with np.load(folder / HEADINGS) as headings:
+        heading_vectors, heading_of = headings["vectors"], headings["index"]
     if vectors.d != manifest.dimension or (
         embedder is not None and vectors.d != embedder.dimension
     ):
@@ -183,6 +217,8 @@ def load_generation(folder: Path, embedder: Embedder | None = None) -> Generatio
         )
     if not (vectors.ntotal == len(chunks) == manifest.counts["chunks"]):
         raise IndexMismatchError(f"{folder}: vector, chunk and manifest counts disagree")
+    if not (len(sentence_vectors) == len(sentences) == manifest.counts["sentences"]):
+        raise IndexMismatchError(f"{folder}: sentence vector and sentence counts disagree")
     return Generation(
         id=manifest.generation,
         path=folder,
@@ -191,6 +227,13 @@ def load_generation(folder: Path, embedder: Embedder | None = None) -> Generatio
         chunks=chunks,
         vectors=vectors,
         lexical=LexicalIndex.load(folder / BM25),
+        sentences=sentences,
+        sentence_vectors=sentence_vectors,
+        heading_vectors=heading_vectors,
+        heading_of=heading_of,
+        sentence_lexical=LexicalIndex.load(folder / SENTENCE_BM25),
+        entities=EntityIndex.load(folder / ENTITIES),
+        ranker=Ranker.load(folder / RANKER),
     )
 
 
@@ -210,14 +253,31 @@ def _new_generation_id(corpus_hash: str) -> str:
 
 
 def _write_generation(
-    folder: Path, articles: list[Article], chunks: list[Chunk], vectors: np.ndarray
+    folder: Path,
+    articles: list[Article],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    sentences: list[SentenceRow],
+    sentence_vectors: np.ndarray,
+    headings: tuple[np.ndarray, np.ndarray],
+    ranker: Path,
 ) -> dict[str, str]:
     folder.mkdir(parents=True)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     faiss.write_index(index, str(folder / VECTORS))
-    write_store(folder / STORE, articles, chunks)
+    write_store(folder / STORE, articles, chunks, sentences)
     LexicalIndex.build([c.text for c in chunks]).save(folder / BM25)
+    np.save(folder / SENTENCE_VECTORS, sentence_vectors)
+    with (folder / HEADINGS).open("wb") as handle:
+        np.savez(handle, vectors=headings[0], index=headings[1])
+    by_id = {a.id: a for a in articles}
+    LexicalIndex.build([embed_text_for_sentence(by_id[r.article_id], r) for r in sentences]).save(
+        folder / SENTENCE_BM25
+    )
+    EntityIndex.build(articles).save(folder / ENTITIES)
+    Ranker.load(ranker)  # refuse unreadable weights before they reach a generation
+    shutil.copyfile(ranker, folder / RANKER)
     files = {
         str(p.relative_to(folder)): _sha256_file(p)
         for p in sorted(folder.rglob("*"))
@@ -259,6 +319,7 @@ def build_generation(
     chunker_settings: ChunkerSettings | None = None,
     keep: int = 3,
     progress: Progress | None = None,
+    ranker: Path = DEFAULT_WEIGHTS,
 ) -> BuildSummary:
     """Build, verify and publish a generation from the corpus; nothing is published on error."""
     started = time.perf_counter()
@@ -276,6 +337,8 @@ def build_generation(
             chunks.extend(chunker.chunk(article))
             if progress:
                 progress("chunking", 1, len(articles))
+        by_id = {a.id: a for a in articles}
+        sentences = [row for article in articles for row in sentence_rows(article)]
         cache = EmbeddingCache(index_dir / "cache" / "embeddings.sqlite", embedder.model_id)
         try:
             vectors, embedded = embed_with_cache(
@@ -284,23 +347,41 @@ def build_generation(
                 [c.embed_text for c in chunks],
                 (lambda n: progress("embedding", n, len(chunks))) if progress else None,
             )
+            sentence_vectors, sentences_embedded = embed_with_cache(
+                embedder,
+                cache,
+                [embed_text_for_sentence(by_id[r.article_id], r) for r in sentences],
+                (lambda n: progress("sentences", n, len(sentences))) if progress else None,
+            )
+            heading_texts = sorted({r.section for r in sentences})
+            heading_vectors, _ = embed_with_cache(embedder, cache, heading_texts)
+            heading_row = {h: i for i, h in enumerate(heading_texts)}
+            heading_of = np.array([heading_row[r.section] for r in sentences], dtype=np.int32)
         finally:
             cache.close()
         generation = _new_generation_id(corpus_hash)
         tmp = root / f".tmp-{generation}"
-        files = _write_generation(tmp, articles, chunks, vectors)
+        files = _write_generation(
+            tmp, articles, chunks, vectors, sentences, sentence_vectors,
+            (heading_vectors, heading_of), ranker,
+        )  # fmt: skip
         manifest = Manifest(
             format=FORMAT,
             generation=generation,
             model_id=embedder.model_id,
             dimension=int(vectors.shape[1]),
             chunker=asdict(chunker_settings),
-            counts={"articles": len(articles), "chunks": len(chunks)},
+            counts={
+                "articles": len(articles),
+                "chunks": len(chunks),
+                "sentences": len(sentences),
+            },
             corpus_hash=corpus_hash,
             articles={a.id: file_hashes[a.id] for a in articles},
             files=files,
             built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
+            ranker=files[RANKER],
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2))
         load_generation(tmp, embedder)  # verify what was written before anyone can see it
@@ -320,6 +401,8 @@ def build_generation(
         chunks=len(chunks),
         embedded=embedded,
         cached=len(chunks) - embedded,
+        sentences=len(sentences),
+        sentences_embedded=sentences_embedded,
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -372,4 +455,5 @@ def is_stale(
         or manifest.chunker != asdict(chunker_settings)
         or manifest.model_id != model_id
         or manifest.format != FORMAT
+        or manifest.ranker != _sha256_file(DEFAULT_WEIGHTS)
     )

@@ -10,6 +10,8 @@ import bm25s
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from askshow.vocabulary import fold
+
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {
     "season", "show", "series", "episode", "episodes", "new", "will", "would", "could", "s",
 }  # fmt: skip
@@ -19,7 +21,7 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 def tokenize(text: str) -> list[str]:
     """Lowercased word tokens without stopwords; "On-jo" gives both "onjo" and its parts."""
     tokens: list[str] = []
-    for match in _WORD.finditer(text.lower()):
+    for match in _WORD.finditer(fold(text)):
         word = match.group()
         parts = re.split(r"[-'’]", word)
         if len(parts) > 1:

@@ -6,10 +6,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from askshow.lexical import tokenize
 from askshow.models import Intent, Query
+from askshow.vocabulary import fold
 
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -49,7 +51,7 @@ _COMMON_FIRST_WORDS = frozenset("stranger little secret sweet bright modern sing
 
 def normalize(text: str) -> str:
     """Lowercase words separated by single spaces: punctuation and "&" folded away."""
-    text = text.lower().replace("&", " and ").replace("’", "'")
+    text = fold(text).replace("&", " and ").replace("’", "'")
     text = re.sub(r"'s\b", "s", text)
     text = re.sub(r"[^\w\s]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -72,7 +74,8 @@ def detect_intent(normalized: str) -> Intent:
 
 
 def aliases(show: str) -> set[str]:
-    """Names a fan might type for a show: the title, without "The", before a colon, initials."""
+    """Names a fan might type for a show: the title, without "The", before a colon, squashed
+    ("strangerthings"), initials ("hotd", "rop"), a distinctive first word, a two-word end."""
     base = normalize(show)
     names = {base}
     if ":" in show:
@@ -81,8 +84,13 @@ def aliases(show: str) -> set[str]:
         if name.startswith("the ") and len(name) >= 10:
             names.add(name[4:])
     words = base.split()
-    if len(words) >= 4:  # initials of 3 letters are too often real words ("gag")
-        names.add("".join(w[0] for w in words))
+    for name in list(names):
+        if " " in name and len(name) >= 9:
+            names.add(name.replace(" ", ""))  # typed without spaces
+    for initial_words in (words, words[1:] if words[:1] == ["the"] else []):
+        initials = "".join(w[0] for w in initial_words)
+        if len(initial_words) >= 3 and initials not in QUESTION_WORDS | _SMALL_WORDS:
+            names.add(initials)
     if len(words) >= 3:
         # Fans shorten long titles from the end: "only murders", "extraordinary attorney".
         for size in range(2, len(words)):
@@ -121,21 +129,37 @@ class ShowMatcher:
         self._aliases = [
             (alias, show)
             for show in shows
-            for alias in aliases(show) | {normalize(n) for n in extra.get(show, ())}
+            for alias in sorted(aliases(show) | {normalize(n) for n in extra.get(show, ())})
         ]
-
-    def best(self, normalized: str) -> ShowMatch | None:
-        words = normalized.split()
-        best: ShowMatch | None = None
-        for alias, show in self._aliases:
+        # Window width -> aliases compared with windows of that width (an alias of n words
+        # meets runs of n-1, n and n+1 words).
+        self._by_width: dict[int, list[int]] = {}
+        for index, (alias, _) in enumerate(self._aliases):
             size = len(alias.split())
             for width in {max(1, size - 1), size, size + 1}:
-                for start in range(0, max(1, len(words) - width + 1)):
-                    window = " ".join(words[start : start + width])
-                    score = fuzz.ratio(alias, window)
-                    if best is None or score > best.score:
-                        best = ShowMatch(show, score, (start, start + width))
-        return best
+                self._by_width.setdefault(width, []).append(index)
+        self._longest = max((len(a.split()) for a, _ in self._aliases), default=0)
+
+    def best(self, normalized: str) -> ShowMatch | None:
+        """The alias closest to some run of the question's words (a run of about as many
+        words as the alias has), compared in one rapidfuzz matrix per run width."""
+        words = normalized.split()
+        best: tuple[float, int, ShowMatch] | None = None
+        for width in range(1, self._longest + 2):
+            rows = self._by_width.get(width)
+            if rows is None:
+                continue
+            starts = range(0, max(1, len(words) - width + 1))
+            windows = [" ".join(words[i : i + width]) for i in starts]
+            scores = process.cdist([self._aliases[r][0] for r in rows], windows, scorer=fuzz.ratio)
+            flat = int(np.argmax(scores))
+            row, column = divmod(flat, len(windows))
+            score = float(scores[row, column])
+            index = rows[row]
+            if best is None or (score, -index) > (best[0], -best[1]):
+                span = (starts[column], starts[column] + width)
+                best = (score, index, ShowMatch(self._aliases[index][1], score, span))
+        return best[2] if best else None
 
     def match(self, normalized: str) -> tuple[ShowMatch | None, str | None]:
         """The show the question names, else None and a close name worth suggesting."""
@@ -173,6 +197,7 @@ def parse_query(question: str, matcher: ShowMatcher, show: str | None = None) ->
     suggestion = None
     show_words: tuple[str, ...] = ()
     intent_text = normalized
+    season = detect_season(normalized)
     if show is not None:
         found, suggestion = matcher.resolve(show)
     else:
@@ -183,12 +208,14 @@ def parse_query(question: str, matcher: ShowMatcher, show: str | None = None) ->
             show_words = tuple(words[start:end])
             # The show's own words must not decide the intent ("The Bear" has no cast cue).
             intent_text = " ".join(words[:start] + words[end:])
+            if season is None and end < len(words) and re.fullmatch(r"\d{1,2}", words[end]):
+                season = int(words[end])  # "stranger things 5": a numeral right after the name
     return Query(
         question=question,
         normalized=normalized,
         intent=_intent_of(intent_text),
         show=found,
-        season=detect_season(normalized),
+        season=season,
         suggestion=suggestion,
         show_words=show_words,
     )
@@ -281,3 +308,21 @@ def focus_words(query: Query) -> list[str]:
         and (w not in QUESTION_WORDS or w in _FOCUS_KEEP)
         and not re.fullmatch(r"s\d+", w)
     ]  # fmt: skip
+
+
+def focus_terms(query: Query) -> list[str]:
+    """Every indexed word of the question but the show's name: "renew", "finale", "weekly"
+    say what is asked about as much as the topic words do."""
+    show_words = _show_words(query)
+    return list(dict.fromkeys(
+        t for t in tokenize(query.normalized)
+        if not _is_show_word(t, show_words) and not t.isdigit() and not re.fullmatch(r"s\d+", t)
+    ))  # fmt: skip
+
+
+def without_show(query: Query) -> str:
+    """The question with the show's name taken out ("bad sisters season 2 release date" ->
+    "season 2 release date"): what is asked, for comparing with sentences of that show."""
+    show_words = _show_words(query)
+    kept = [w for w in query.normalized.split() if not _is_show_word(w, show_words)]
+    return " ".join(kept) or query.normalized

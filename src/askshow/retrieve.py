@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import faiss
 import numpy as np
@@ -13,6 +14,7 @@ from askshow.models import Hit, Intent, Query
 
 RRF_K = 60
 CANDIDATES = 50
+SENTENCE_CANDIDATES = 40
 INTENT_HEADINGS: dict[Intent, re.Pattern[str]] = {
     "release": re.compile(r"release|when|date|premiere|renew|return|coming|air|out\b", re.I),
     "cast": re.compile(r"cast|who|character|star|actor|return", re.I),
@@ -85,3 +87,37 @@ def retrieve(
         )
         for row in best
     ]
+
+
+@dataclass(frozen=True)
+class SentenceCandidates:
+    """Sentence rows worth ranking for one question, with their retrieval scores."""
+
+    rows: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+
+
+def candidate_sentences(
+    generation: Generation,
+    question: str,
+    query_vector: np.ndarray,
+    article_ids: set[str] | None = None,
+    k: int = SENTENCE_CANDIDATES,
+) -> SentenceCandidates:
+    """The k sentences of the given articles (all when None) that dense or BM25 ranks best."""
+    rows = (
+        np.arange(len(generation.sentences), dtype=np.int64)
+        if article_ids is None
+        else generation.sentence_rows_for(article_ids)
+    )
+    if len(rows) == 0:
+        empty = np.zeros(0, dtype=np.float32)
+        return SentenceCandidates(rows, empty, empty)
+    dense = generation.sentence_vectors[rows] @ query_vector.astype(np.float32)
+    lexical = generation.sentence_lexical.scores(question)[rows]
+    dense_order = np.argsort(-dense, kind="stable")[:k]
+    lexical_order = [i for i in np.argsort(-lexical, kind="stable")[:k] if lexical[i] > 0]
+    fused = rrf([dense_order.tolist(), lexical_order])
+    best = np.array(sorted(fused, key=lambda i: -fused[i])[:k], dtype=np.int64)
+    return SentenceCandidates(rows[best], dense[best], lexical[best])

@@ -45,6 +45,10 @@ class Settings:
     """ASKSHOW_RATE_LIMIT: requests per minute per client; 0 disables."""
     cache_size: int = 1024
     """ASKSHOW_CACHE_SIZE: answers (and query vectors, twice as many) kept; 0 disables."""
+    backend: str = "onnx"
+    """ASKSHOW_BACKEND: "onnx" (ONNX Runtime, exported once into the index cache) or "torch"."""
+    strategy: str = "ranked"
+    """ASKSHOW_STRATEGY: how answers are chosen: "ranked" (learned ranker) or "rules"."""
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
@@ -94,6 +98,12 @@ def validate(settings: Settings) -> None:
     if settings.rate_limit < 0 or settings.max_queue < 0 or settings.cache_size < 0:
         raise SettingsError(
             "ASKSHOW_RATE_LIMIT, ASKSHOW_MAX_QUEUE and ASKSHOW_CACHE_SIZE must not be negative"
+        )
+    if settings.backend not in ("onnx", "torch"):
+        raise SettingsError(f"ASKSHOW_BACKEND={settings.backend!r} is not one of 'onnx', 'torch'")
+    if settings.strategy not in ("ranked", "rules"):
+        raise SettingsError(
+            f"ASKSHOW_STRATEGY={settings.strategy!r} is not one of 'ranked', 'rules'"
         )
     if settings.request_timeout <= 0:
         raise SettingsError("ASKSHOW_REQUEST_TIMEOUT must be positive")

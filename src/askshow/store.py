@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from askshow.models import Article, Chunk, Section
+from askshow.scope import SentenceRow
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -21,11 +22,22 @@ CREATE TABLE chunks (
     section TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
     embed_text TEXT NOT NULL
 );
+CREATE TABLE sentences (
+    row INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, section TEXT NOT NULL,
+    seasons TEXT NOT NULL, own_season INTEGER NOT NULL
+);
 """
 
 
-def write_store(path: Path, articles: Sequence[Article], chunks: Sequence[Chunk]) -> None:
-    """Write articles and chunks; a chunk's row is its FAISS row."""
+def write_store(
+    path: Path,
+    articles: Sequence[Article],
+    chunks: Sequence[Chunk],
+    sentences: Sequence[SentenceRow] = (),
+) -> None:
+    """Write articles, chunks and sentences; a chunk's row is its FAISS row, a sentence's row
+    its row in the sentence vectors."""
     db = sqlite3.connect(path)
     try:
         with db:
@@ -57,12 +69,20 @@ def write_store(path: Path, articles: Sequence[Article], chunks: Sequence[Chunk]
                     for row, c in enumerate(chunks)
                 ],
             )
+            db.executemany(
+                "INSERT INTO sentences VALUES (?,?,?,?,?,?,?)",
+                [
+                    (row, r.article_id, r.start, r.end, r.section, json.dumps(r.seasons),
+                     int(r.own_season))
+                    for row, r in enumerate(sentences)
+                ],
+            )  # fmt: skip
     finally:
         db.close()
 
 
-def read_store(path: Path) -> tuple[dict[str, Article], list[Chunk]]:
-    """Articles by id and chunks in row order."""
+def read_store(path: Path) -> tuple[dict[str, Article], list[Chunk], list[SentenceRow]]:
+    """Articles by id, chunks and sentences in row order."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         articles = {
@@ -94,6 +114,10 @@ def read_store(path: Path) -> tuple[dict[str, Article], list[Chunk]]:
             )
             for r in db.execute("SELECT * FROM chunks ORDER BY row")
         ]
+        sentences = [
+            SentenceRow(r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]))
+            for r in db.execute("SELECT * FROM sentences ORDER BY row")
+        ]
     finally:
         db.close()
-    return articles, chunks
+    return articles, chunks, sentences
