@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from askshow.chunking import split_sentences
@@ -16,7 +15,6 @@ _SEASON = re.compile(
     rf"|\b{_NUM}(?:st|nd|rd|th)?[\s-]+season\b|\bs0?(\d{{1,2}})\b",
     re.IGNORECASE,
 )
-_PART = re.compile(rf"\b(?:part|volume|vol\.?|cour)\s*{_NUM}\b", re.IGNORECASE)
 
 
 def seasons_in(text: str) -> frozenset[int]:
@@ -28,11 +26,6 @@ def seasons_in(text: str) -> frozenset[int]:
             if value is not None and 0 < value < 40:
                 found.add(value)
     return frozenset(found)
-
-
-def parts_in(text: str) -> frozenset[int]:
-    """Part or volume numbers a text names: "Part 2", "Volume two"."""
-    return frozenset(v for m in _PART.finditer(text) if (v := number_value(m.group(1))) is not None)
 
 
 @dataclass(frozen=True)
@@ -82,10 +75,3 @@ def in_scope(row: SentenceRow, season: int | None, strict: bool = True) -> bool:
     if season is None or not row.seasons or season in row.seasons:
         return True
     return not strict and not row.own_season
-
-
-def scope_match(rows: Sequence[SentenceRow], season: int | None) -> list[float]:
-    """1 when a row speaks of the asked season, -1 when only of others, 0 when unknown."""
-    if season is None:
-        return [0.0] * len(rows)
-    return [0.0 if not r.seasons else (1.0 if season in r.seasons else -1.0) for r in rows]

@@ -298,12 +298,3 @@ class RulesStrategy:
 
 
 STRATEGIES: dict[str, AnswerStrategy] = {s.name: s for s in (RankedStrategy(), RulesStrategy())}
-
-
-def names_cast_member(generation: Generation, show: str, name: str) -> bool:
-    """Whether the show's articles cast someone by that name (a passing mention is not)."""
-    return any(
-        max(extract.name_matches(name, p.character), extract.name_matches(name, p.actor)) >= 85
-        for a in generation.shows[show]
-        for p in extract.cast_pairs(a.text)
-    )
