@@ -135,6 +135,7 @@ def index_build(
         f"  articles: {summary.articles} ({len(summary.added)} added, {len(summary.changed)} changed, "
         f"{len(summary.removed)} removed, {summary.unchanged} unchanged)\n"
         f"  chunks:   {summary.chunks} ({summary.embedded} embedded, {summary.cached} from cache)\n"
+        f"  sentences: {summary.sentences} ({summary.sentences_embedded} embedded)\n"
         f"  took:     {summary.seconds:.1f} s"
     )
 

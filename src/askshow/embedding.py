@@ -8,6 +8,7 @@ import os
 import queue
 import sqlite3
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import cached_property
@@ -195,7 +196,9 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent)) / "model"
     try:
         shutil.copytree(model_dir, work, ignore=shutil.ignore_patterns("onnx", "*.onnx"))
-        exported = SentenceTransformer(str(work), device="cpu", backend="onnx")
+        with warnings.catch_warnings():  # the exporter's tracing warnings mean nothing here
+            warnings.simplefilter("ignore")
+            exported = SentenceTransformer(str(work), device="cpu", backend="onnx")
         exported.save_pretrained(str(work))
         reference = SentenceTransformer(str(model_dir), device="cpu")
         texts = list(_REFERENCE_TEXTS)
