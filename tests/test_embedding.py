@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from askshow.embedding import Embedder, EmbeddingCache, QueryBatcher, embed_with_cache
+from askshow.errors import SettingsError
 
 QUESTIONS = [f"who plays character number {i} in all of us are dead?" for i in range(12)]
 
@@ -54,3 +55,24 @@ def test_batcher_hands_failures_to_the_caller(embedder: Embedder) -> None:
     with pytest.raises(RuntimeError, match="model exploded"):
         batcher.encode("anything")
     assert batcher.batches == 1
+
+
+def test_onnx_backend_matches_torch_and_is_exported_once(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    onnx = Embedder(backend="onnx", cache_dir=tmp_path)
+    texts = ["when does stranger things 5 come out", "Cho Yi-hyun plays Choi Nam-ra."]
+    cosine = np.sum(onnx.encode(texts) * embedder.encode(texts), axis=1)
+    assert cosine.min() >= 0.999
+    exported = tmp_path / f"onnx-{embedder.model_id}"
+    assert (exported / "onnx" / "model.onnx").is_file() and (exported / "verified.json").is_file()
+    stamp = (exported / "onnx" / "model.onnx").stat().st_mtime_ns
+    again = Embedder(backend="onnx", cache_dir=tmp_path)
+    assert np.allclose(again.encode(texts), onnx.encode(texts), atol=1e-6)
+    assert (exported / "onnx" / "model.onnx").stat().st_mtime_ns == stamp  # not re-exported
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".onnx-")]  # no leftovers
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(SettingsError, match="backend 'tpu' is not one of onnx, torch"):
+        Embedder(backend="tpu")
