@@ -160,6 +160,19 @@ BAD_FILES: list[tuple[str, bytes, str, int | None]] = [
     ("unclosed.md", b"---\ntitle: X\n\nBody.\n", "never closes", 1),
     ("bad-aliases.md", b"---\ntitle: X Season 1\naliases: {a: 1}\n---\n\nBody.\n", "`aliases`", 3),
     ("only-title.txt", b"Just A Title\n\n", "no article text", None),
+    (
+        "unreal-date.md",
+        b"---\ntitle: X Season 1\nshow: X\npublished: 2025-13-45\n---\n\nBody.\n",
+        "`published` is not a real date",
+        4,
+    ),
+    ("minus-season.md", b"---\ntitle: X\nseason: -3\n---\n\nBody.\n", "must be 1 or more", 3),
+    (
+        "script-url.md",
+        b"---\ntitle: X Season 1\nurl: javascript:alert(1)\n---\n\nBody.\n",
+        "`url` must start with http:// or https://",
+        3,
+    ),
 ]
 
 
@@ -215,3 +228,18 @@ def test_plain_text_is_not_read_as_markdown(tmp_path: Path) -> None:
         "Lantern Bay Season 3: Cast\n\nThe __init__ joke, a *star* and [a](b) stay as typed.\n"
     )
     assert "The __init__ joke, a *star* and [a](b) stay as typed." in read_article(path).text
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Good Show Season 2\n\nA sentence.\n")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Secret Season 1\n\nroot:x:0:0\n")
+    (corpus / "leak.txt").symlink_to(secret)
+    (corpus / "alias.txt").symlink_to(corpus / "good.txt")  # inside the corpus: fine
+    articles, problems = check_corpus(corpus)
+    assert sorted(a.id for a in articles) == ["alias", "good"]
+    assert [str(p) for p in problems] == [
+        f"{corpus / 'leak.txt'}: is a link to a file outside the corpus folder"
+    ]

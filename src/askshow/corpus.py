@@ -98,6 +98,10 @@ def check_corpus(corpus_dir: Path) -> tuple[list[Article], list[CorpusError]]:
             )
             continue
         seen[path.stem] = path
+        if path.is_symlink() and not path.resolve().is_relative_to(corpus_dir.resolve()):
+            # Served through /api/articles: a link must not publish a file from elsewhere.
+            problems.append(CorpusError(path, "is a link to a file outside the corpus folder"))
+            continue
         try:
             articles.append(read_article(path))
         except CorpusError as problem:
@@ -220,6 +224,12 @@ def _split_front_matter(raw: str, path: Path) -> tuple[Metadata, list[str]]:
     block = "\n".join(lines[1:close])
     try:
         data = yaml.safe_load(block)
+    except ValueError as exc:  # YAML reads 2025-13-45 as a date and fails building it
+        field = next((n for n in ("published",) if re.search(rf"^\s*{n}\s*:", block, re.M)), None)
+        line = _field_line(lines[1:close], field) if field else 1
+        raise CorpusError(
+            path, f"front matter `published` is not a real date ({exc})", line
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -259,6 +269,17 @@ def _metadata(data: dict[str, Any], fm_lines: list[str], path: Path) -> Metadata
                 path, f"front matter `season` must be a whole number, got {season!r}",
                 _field_line(fm_lines, "season"),
             )  # fmt: skip
+    if isinstance(season, int) and season < 1:
+        raise CorpusError(
+            path, f"front matter `season` must be 1 or more, got {season}",
+            _field_line(fm_lines, "season"),
+        )  # fmt: skip
+    url = text("url")
+    if url is not None and not re.match(r"https?://", url, re.IGNORECASE):
+        raise CorpusError(
+            path, f"front matter `url` must start with http:// or https://, got {url!r}",
+            _field_line(fm_lines, "url"),
+        )  # fmt: skip
     published = data.get("published")
     if published is not None:
         published = _parse_date(published)
@@ -273,7 +294,7 @@ def _metadata(data: dict[str, Any], fm_lines: list[str], path: Path) -> Metadata
         show=text("show"),
         season=season,
         published=published,
-        url=text("url"),
+        url=url,
         author=text("author"),
         platform=text("platform"),
         aliases=_aliases(data.get("aliases"), fm_lines, path),
