@@ -25,7 +25,7 @@ class _LRU:
     """A small thread-safe least-recently-used cache."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
+        self.size = size
         self._items: OrderedDict[object, object] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -37,12 +37,12 @@ class _LRU:
         return None
 
     def put(self, key: object, value: object) -> None:
-        if self._size == 0:
+        if self.size == 0:
             return
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
-            while len(self._items) > self._size:
+            while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
 
@@ -76,6 +76,15 @@ class Engine:
         loaded = Loaded(generation)
         loaded.prepare()
         return loaded
+
+    @property
+    def loaded(self) -> Loaded:
+        """The live generation with what answering derived from it."""
+        return self._loaded
+
+    def clear_answers(self) -> None:
+        """Forget cached answers (after the ranker's bar changes, say)."""
+        self._answers = _LRU(self._answers.size)
 
     @property
     def generation(self) -> Generation:

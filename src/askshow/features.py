@@ -161,26 +161,12 @@ def feature_rows(
     vector: np.ndarray,
     aspect: np.ndarray,
 ) -> np.ndarray:
-    """`vector` encodes the question, `aspect` the question without the show's name."""
-    """One row of FEATURES per candidate sentence, in candidate order."""
+    """One row of FEATURES per candidate sentence, in candidate order. `vector` encodes the
+    question, `aspect` the question without the show's name."""
     rows = candidates.rows
     n = len(rows)
     if n == 0:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
-    base = _base_rows(generation, table, query, candidates, vector, aspect)
-    return np.hstack([base, base - base.max(axis=0)]).astype(np.float32)
-
-
-def _base_rows(
-    generation: Generation,
-    table: SentenceTable,
-    query: Query,
-    candidates: SentenceCandidates,
-    vector: np.ndarray,
-    aspect: np.ndarray,
-) -> np.ndarray:
-    rows = candidates.rows
-    n = len(rows)
     terms = {stem(t) for t in content_terms(query)}
     focus = {stem(t) for t in focus_terms(query)}
     subject = subject_name(query)
@@ -271,4 +257,5 @@ def _base_rows(
         @ aspect.astype(np.float32),
         "plot_own_season": plot * own_season,
     }
-    return np.stack([columns[name] for name in BASE_FEATURES], axis=1).astype(np.float32)
+    base = np.stack([columns[name] for name in BASE_FEATURES], axis=1).astype(np.float32)
+    return np.hstack([base, base - base.max(axis=0)])

@@ -30,7 +30,7 @@ def training_set(engine: Engine, questions: Sequence[GoldenQuestion]) -> Trainin
     """Feature rows of each question's candidate sentences; label 1 where the sentence states an
     expected fact. The show is the gold one when the question's own words do not name it, so
     the ranker learns from every question, whatever show resolution makes of it."""
-    loaded = engine._loaded
+    loaded = engine.loaded
     generation = loaded.generation
     rows, labels, groups, used = [], [], [], 0
     for question in questions:
@@ -84,7 +84,7 @@ def choose_threshold(engine: Engine, dev: Sequence[GoldenQuestion]) -> Threshold
     generation = engine.generation
     bar = generation.ranker
     generation.ranker = bar.with_threshold(0.0)
-    engine._answers = type(engine._answers)(0)  # answers must be recomputed without the bar
+    engine.clear_answers()  # answers must be recomputed without the bar
     answer = engine_answerer(engine)
     articles = engine_articles(engine)
     outcomes = []
