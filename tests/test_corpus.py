@@ -170,7 +170,7 @@ BAD_FILES: list[tuple[str, bytes, str, int | None]] = [
     (
         "script-url.md",
         b"---\ntitle: X Season 1\nurl: javascript:alert(1)\n---\n\nBody.\n",
-        "`url` must start with http:// or https://",
+        "`url` must be an http:// or https:// address",
         3,
     ),
 ]
@@ -243,3 +243,22 @@ def test_a_link_to_a_file_outside_the_corpus_is_refused(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         f"{corpus / 'leak.txt'}: is a link to a file outside the corpus folder"
     ]
+
+
+@pytest.mark.parametrize(
+    ("byline", "published"),
+    [
+        ("By Ann Lee | Posted June 20, 2025", dt.date(2025, 6, 20)),
+        ("*Updated 20 May 2025*", dt.date(2025, 5, 20)),
+        ("Posted on Sept. 3, 2024 by Ann Lee", dt.date(2024, 9, 3)),
+        ("Release date: March 7, 2025", None),  # article text under the title, not a byline
+    ],
+)
+def test_a_byline_date_is_the_publication_date(
+    tmp_path: Path, byline: str, published: dt.date | None
+) -> None:
+    path = tmp_path / "lantern-bay-season-3.md"
+    path.write_text(f"# Lantern Bay Season 3: Release Date\n\n{byline}\n\nIt returns soon.\n")
+    article = read_article(path)
+    assert article.published == published
+    assert (byline.strip("*") in article.text) is (published is None)

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from askshow.errors import CorpusError, CorpusInvalidError
 from askshow.models import Article, Section
-from askshow.vocabulary import parse_full_date
+from askshow.vocabulary import FULL_DATE, parse_full_date
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
 MAX_ARTICLE_BYTES = 1_000_000
@@ -275,9 +275,11 @@ def _metadata(data: dict[str, Any], fm_lines: list[str], path: Path) -> Metadata
             _field_line(fm_lines, "season"),
         )  # fmt: skip
     url = text("url")
-    if url is not None and not re.match(r"https?://", url, re.IGNORECASE):
+    scheme = re.match(r"([a-z][a-z0-9+.-]*):", url or "", re.IGNORECASE)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        # A bare "example.com/page" is kept as written; "javascript:" is never served.
         raise CorpusError(
-            path, f"front matter `url` must start with http:// or https://, got {url!r}",
+            path, f"front matter `url` must be an http:// or https:// address, got {url!r}",
             _field_line(fm_lines, "url"),
         )  # fmt: skip
     published = data.get("published")
@@ -356,9 +358,14 @@ def _byline(lines: list[str]) -> tuple[int, dt.date] | None:
             return None
         if len(bare.split()) <= 16 and not re.search(r"[.!?]$", bare):
             date = parse_full_date(bare)
-            if date is not None:
+            if date is not None and (_BYLINE.search(bare) or not FULL_DATE.sub("", bare).strip()):
                 return i, date
     return None
+
+
+# A date line reads as a byline when it is only the date or says who posted it and when;
+# "Release date: March 7, 2025" under the title is article text, not a byline.
+_BYLINE = re.compile(r"^(by|posted|updated|published|last updated|written by)\b|\|", re.I)
 
 
 def _squash_spaces(line: str) -> str:
