@@ -377,7 +377,7 @@ def test_load_golden(tmp_path: Path) -> None:
         (golden_line(category="trivia"), ":2: field 'category' must be one of release, cast"),
         (
             golden_line(split="holdout"),
-            ":2: field 'split' must be one of train, dev, test, paraphrase",
+            ":2: field 'split' must be one of train, dev, test, paraphrase, heldout",
         ),
         (golden_line(expected_any="Millie"), ":2: field 'expected_any' must be a list"),
         (golden_line(expected_any=[]), ":2: field 'expected_any' is empty"),

@@ -24,7 +24,8 @@ Answerer = Callable[[str], dict[str, Any]]
 """Question in, AskResponse-shaped dict out; a failed request gives a dict with an "error" key."""
 
 CATEGORIES = ("release", "cast", "plot", "other", "unanswerable")
-SPLITS = ("train", "dev", "test", "paraphrase")
+SPLITS = ("train", "dev", "test", "paraphrase", "heldout")
+"""heldout: the split name of golden files written before train/dev/test; still read."""
 _ERRORS = (OSError, ValueError, http.client.HTTPException)  # network, timeout, bad JSON
 
 
