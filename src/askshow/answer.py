@@ -15,7 +15,7 @@ from askshow.index import Generation
 from askshow.lexical import tokenize
 from askshow.models import Article, Citation, Hit, Query, Status
 from askshow.query import focus_words, normalize, subject_name
-from askshow.vocabulary import MONTH
+from askshow.vocabulary import DAY_DATE
 
 NOT_FOUND = "I couldn't find that in the articles."
 NO_DATE_LINES = {
@@ -397,13 +397,7 @@ def _ranked_status_line(status: extract.ReleaseStatus, source: Evidence) -> str:
 
 def has_day_date(sentence: str) -> bool:
     """A day-level date ("October 23", "23 October 2024"): what a confirmed release looks like."""
-    return bool(_DAY_DATE.search(sentence))
-
-
-_DAY_DATE = re.compile(
-    rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\b",
-    re.IGNORECASE,
-)
+    return bool(DAY_DATE.search(sentence))
 
 
 _NO_DATE_STATUSES = ("renewed", "not_renewed", "cancelled")

@@ -107,14 +107,6 @@ class Engine:
             found[text] = vector
         return [found[t] for t in texts]
 
-    def encode_query(self, text: str) -> np.ndarray:
-        cached = self._vectors.get(text)
-        if cached is None:
-            cached = self._batcher.encode(text)
-            self._vectors.put(text, cached)
-        assert isinstance(cached, np.ndarray)
-        return cached
-
     def ask(
         self, question: str, show: str | None = None, max_citations: int | None = None
     ) -> Answer:

@@ -10,7 +10,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from askshow.models import Status
-from askshow.vocabulary import fold
+from askshow.vocabulary import MONTH, fold
 
 ReleaseStatus = Literal[
     "cancelled", "confirmed_date", "renewed", "not_renewed", "speculative", "unknown"
@@ -29,18 +29,14 @@ _CONFIRM = re.compile(
     r"|revealed|dropped|debuted|is out|came out|has renewed|renewed|cancel+ed)\b",
     re.IGNORECASE,
 )
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
 DATE = re.compile(
-    rf"\b(?:{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+20\d\d"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+20\d\d"
+    rf"\b(?:{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+20\d\d"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}\.?,?\s+20\d\d"
     rf"|(?:early|mid|late|spring|summer|fall|autumn|winter)[- ](?:20\d\d)"
-    rf"|{_MONTH}\.?\s+20\d\d|20\d\d-\d\d-\d\d|20\d\d)\b"
+    rf"|{MONTH}\.?\s+20\d\d|20\d\d-\d\d-\d\d|20\d\d)\b"
 )
 _FULL_DATE = re.compile(
-    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+20\d\d|\d{{1,2}}\s+{_MONTH}\s+20\d\d|{_MONTH}\.?\s+20\d\d|20\d\d-\d\d-\d\d"
+    rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+20\d\d|\d{{1,2}}\s+{MONTH}\s+20\d\d|{MONTH}\.?\s+20\d\d|20\d\d-\d\d-\d\d"
 )
 _NEGATED_RENEWAL = re.compile(
     r"\b(has ?n[o']t|have ?n[o']t|hasn't|haven't|not|yet to|no)\b[\w\s,]{0,25}\b(renew\w*|green-?lit|greenlit|announce\w*)"

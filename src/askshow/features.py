@@ -10,13 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from askshow import extract
-from askshow.answer import _DAY_DATE
 from askshow.index import Generation
 from askshow.lexical import tokenize
 from askshow.models import Query
 from askshow.query import content_terms, focus_terms, subject_name
 from askshow.retrieve import SentenceCandidates
-from askshow.vocabulary import MONTH, NUMBER_WORDS, PLATFORM
+from askshow.vocabulary import DAY_DATE, MONTH_YEAR, NUMBER_WORDS, PLATFORM
 
 BASE_FEATURES = (
     "dense", "dense_gap", "bm25", "bm25_gap", "term_overlap", "heading_overlap",
@@ -33,11 +32,10 @@ FEATURES = (*BASE_FEATURES, *(f"rel_{name}" for name in BASE_FEATURES))
 so the ranker compares sentences with each other, not with other questions' sentences."""
 
 # What a sentence holds, by value type; a question asks for one of them (`wanted_type`).
-_MONTH_YEAR = re.compile(rf"\b{MONTH}\.?,?\s+(?:19|20)\d\d\b", re.IGNORECASE)
 _VALUE_TYPES: dict[str, re.Pattern[str]] = {
-    "date": re.compile(f"{extract.DATE.pattern}|{_DAY_DATE.pattern}", re.IGNORECASE),
-    "day_date": _DAY_DATE,
-    "month_year": _MONTH_YEAR,
+    "date": re.compile(f"{extract.DATE.pattern}|{DAY_DATE.pattern}", re.IGNORECASE),
+    "day_date": DAY_DATE,
+    "month_year": MONTH_YEAR,
     "number": re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.I),
     "clock": re.compile(r"\b\d{1,2}(:\d\d)?\s*[ap]\.?m\b|\b\d{1,2}:\d\d\b", re.I),
     "duration": re.compile(r"\b\d+\s*(minutes?|mins?|hours?|hrs?)\b", re.I),

@@ -19,6 +19,13 @@ MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+DAY_DATE = re.compile(
+    rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\b",
+    re.IGNORECASE,
+)
+"""A day of a month, with or without the year: "October 23", "23 October 2024"."""
+MONTH_YEAR = re.compile(rf"\b{MONTH}\.?,?\s+(?:19|20)\d\d\b", re.IGNORECASE)
+"""A month and a year, no day: "December 2022"."""
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
 )
