@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from askshow.corpus import parse_article
-from askshow.scope import in_scope, seasons_in, sentence_rows
+from askshow.scope import in_scope, season_mentions, seasons_in, sentence_rows
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,37 @@ def test_strict_scope_refuses_another_seasons_sentence() -> None:
     carried = rows["The finale follows a week later."]
     assert not in_scope(carried, 3) and in_scope(carried, 3, strict=False)
     assert not in_scope(rows["Season 1 came out in 2022."], 3, strict=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "topics", "references"),
+    [
+        ("Unlike season 1, this one drops weekly.", set(), {1}),
+        ("Both died in season 1, so do not expect them.", set(), {1}),
+        ("It is set ten years after the events of the first season.", set(), {1}),
+        ("In season 1, Hana won the game.", {1}, set()),  # an opening frame is the topic
+        ("Season 1 spent a year in post-production.", {1}, set()),
+        ("Renewed for a third season before season 2 aired.", {3}, {2}),
+    ],
+)
+def test_a_season_named_as_a_point_of_reference(
+    text: str, topics: set[int], references: set[int]
+) -> None:
+    assert season_mentions(text) == (frozenset(topics), frozenset(references))
+
+
+REFERENCE = """# Lantern Bay Season 3: Everything We Know
+
+## How will season 3 be released?
+
+Unlike season 1, it will not drop all at once. One episode arrives every week.
+"""
+
+
+def test_a_reference_season_leaves_the_sentence_in_its_contexts_scope() -> None:
+    article = parse_article(REFERENCE, article_id="lb", path=Path("lb.md"), markdown=True)
+    rows = {article.text[r.start : r.end]: r for r in sentence_rows(article)}
+    unlike = rows["Unlike season 1, it will not drop all at once."]
+    assert unlike.seasons == (1, 3) and not unlike.own_season
+    assert in_scope(unlike, 3) and in_scope(unlike, 1)
+    assert rows["One episode arrives every week."].seasons == (3,)  # season 1 is not carried

@@ -29,7 +29,8 @@ from askshow.ranker import DEFAULT_WEIGHTS, Ranker
 from askshow.scope import SentenceRow, embed_text_for_sentence, sentence_rows
 from askshow.store import read_store, write_store
 
-FORMAT = 3  # 2: articles carry show aliases; 3: sentence rows, entity index, ranker
+FORMAT = 4  # 2: articles carry show aliases; 3: sentence rows, entity index, ranker;
+# 4: a season named only as a point of reference leaves a sentence in its context's scope
 VECTORS, STORE, BM25, MANIFEST = "vectors.faiss", "store.sqlite", "bm25", "manifest.json"
 SENTENCE_VECTORS, SENTENCE_BM25, HEADINGS = "sentences.npy", "bm25-sentences", "headings.npz"
 ENTITIES, RANKER = "entities.json", "ranker.json"

@@ -17,15 +17,35 @@ _SEASON = re.compile(
 )
 
 
+# A season named after a preposition of comparison or time ("unlike season 1", "died in
+# season 1", "ten years after the events of the first season") is a point of reference: the
+# sentence still speaks of the season its context is about.
+_REFERENCE = re.compile(
+    r"\b(unlike|than|since|after|before|from|like|in|during)\b(?:\s+[\w'’]+){0,4}\s*$",
+    re.IGNORECASE,
+)
+_FRAMING = re.compile(r"^\W*(in|during)\b", re.IGNORECASE)
+
+
 def seasons_in(text: str) -> frozenset[int]:
     """Season numbers a text names: "season 3", "third season", "S3", "seasons 1 and 2"."""
-    found: set[int] = set()
+    topics, references = season_mentions(text)
+    return topics | references
+
+
+def season_mentions(text: str) -> tuple[frozenset[int], frozenset[int]]:
+    """The seasons a text is about, and those it names only as a point of reference. An opening
+    "In season 1, ..." frames the whole sentence, so that one is about season 1."""
+    topics: set[int] = set()
+    references: set[int] = set()
     for match in _SEASON.finditer(text):
+        before = text[: match.start()]
+        reference = bool(_REFERENCE.search(before)) and not _FRAMING.fullmatch(before.strip())
         for group in match.groups():
             value = number_value(group) if group else None
             if value is not None and 0 < value < 40:
-                found.add(value)
-    return frozenset(found)
+                (references if reference else topics).add(value)
+    return frozenset(topics), frozenset(references - topics)
 
 
 @dataclass(frozen=True)
@@ -54,12 +74,13 @@ def sentence_rows(article: Article) -> list[SentenceRow]:
                 carried = heading_seasons
                 newline = article.text.find("\n", start)
                 paragraph_end = newline if newline != -1 else len(article.text)
-            own = tuple(sorted(seasons_in(article.text[start:end])))
-            if own:
-                carried = own
-            rows.append(
-                SentenceRow(article.id, start, end, section.heading, own or carried, bool(own))
-            )
+            topics, references = season_mentions(article.text[start:end])
+            if topics:
+                carried = tuple(sorted(topics))
+                seasons = tuple(sorted(topics | references))
+            else:
+                seasons = tuple(sorted(references | set(carried)))
+            rows.append(SentenceRow(article.id, start, end, section.heading, seasons, bool(topics)))
     return rows
 
 
