@@ -364,15 +364,20 @@ def compose_ranked_release(
         comp.say(_ranked_status_line(status, lead), lead)
     comp.say(lead.text, lead)
     best = probability[0]
+    published = lead.article.published
+
+    def older(ev: Evidence) -> bool:
+        return published is not None and (
+            ev.article.published is None or ev.article.published < published
+        )
+
     for ev, p in zip(evidence[1:3], probability[1:3], strict=False):
-        if p >= 0.5 * best:
+        if p >= 0.5 * best and not older(ev):  # an older article's claim comes last, marked
             comp.say(ev.text, ev)
     lead_dates = {d.lower() for d in extract.dates_in(lead.text)}
-    published = lead.article.published
     for ev, p in zip(evidence[1:], probability[1:], strict=False):
-        older = ev.article.published is None or (published and ev.article.published < published)
         dates = {d.lower() for d in extract.dates_in(ev.text)}
-        if p >= 0.05 and older and published and dates and not dates <= lead_dates:
+        if p >= 0.05 and older(ev) and dates and not dates <= lead_dates:
             comp.say("Earlier: " + ev.text, ev, superseded=True)
             break
 

@@ -125,9 +125,9 @@ _CAST_PATTERNS = (
     re.compile(
         rf"(?P<char>{_NAME_AT_MOST_4}),?\s+(?:who\s+is\s+|is\s+|was\s+)?(?:played|portrayed|voiced)\s+by\s+(?P<actor>{_NAME_AT_MOST_4})"
     ),
-    # Actor plays Character / Actor returns as Character
+    # Actor plays Character / Actor returns as Character / Actor joins the cast as Character
     re.compile(
-        rf"(?P<actor>{_NAME_AT_MOST_4})\s+(?:plays|portrays|voices|(?:will\s+)?(?:return|returns|is back|stars|star|reprises? (?:his|her|their) role)\s+as|as)\s+(?:the\s+)?(?P<char>{_NAME_AT_MOST_4})"
+        rf"(?P<actor>{_NAME_AT_MOST_4})\s+(?:plays|portrays|voices|(?:will\s+)?(?:return|returns|is back|stars|star|reprises? (?:his|her|their) role)\s+as|(?:[a-z]+\s+){{0,3}}as)\s+(?:the\s+)?(?P<char>{_NAME_AT_MOST_4})"
     ),
 )
 _NOT_NAMES = frozenset(

@@ -15,7 +15,7 @@ from askshow.lexical import tokenize
 from askshow.models import Query
 from askshow.query import content_terms, focus_terms, subject_name
 from askshow.retrieve import SentenceCandidates
-from askshow.vocabulary import DAY_DATE, MONTH_YEAR, NUMBER_WORDS, PLATFORM
+from askshow.vocabulary import DAY_DATE, MONTH_YEAR, MONTHS, NUMBER_WORDS, PLATFORM, fold
 
 BASE_FEATURES = (
     "dense", "dense_gap", "bm25", "bm25_gap", "term_overlap", "heading_overlap",
@@ -25,7 +25,8 @@ BASE_FEATURES = (
     "other_show", "day_date", "month_year", "release_day_date", "release_month_year",
     "release_freshness", "release_hedged", "dense_rank", "bm25_rank", "heading_dense",
     "chunk_dense", "focus_overlap", "focus_heading", "aspect_dense", "aspect_heading",
-    "plot_own_season",
+    "plot_own_season", "prev_dense", "next_dense", "novel_person", "novel_value",
+    "pair_subject", "new_terms", "yes_no_status", "yes_no_negation", "asked_value_missing",
 )  # fmt: skip
 FEATURES = (*BASE_FEATURES, *(f"rel_{name}" for name in BASE_FEATURES))
 """Each column twice: as is, and against the best candidate of the same question (x - max),
@@ -43,6 +44,15 @@ _VALUE_TYPES: dict[str, re.Pattern[str]] = {
     "weekday": re.compile(r"\b(mon|tues|wednes|thurs|fri|satur|sun)day", re.I),
 }
 _PERSON = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+[A-Z][\w'’-]+)+")
+_PROPER = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+[A-Z][\w'’-]+)*")
+"""A capitalised name of one word or more: a place ("Maine") as much as a person."""
+_NEGATION = re.compile(r"\b(no|not|never|none|nor|without)\b|n't\b|n’t\b", re.IGNORECASE)
+_VALUE_TOKEN = re.compile(r"\d|^(" + "|".join(MONTHS) + r")$")
+# A question that opens with an auxiliary verb asks yes or no ("is X back", "did they renew").
+_YES_NO_OPENERS = frozenset(
+    "is are was were do does did has have had will would can could should shall am isnt arent "
+    "didnt doesnt hasnt wont".split()
+)
 # The question words that say which kind of value is wanted (not article phrasing).
 _WANTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bhow many\b|\bnumber of\b"), "number"),
@@ -51,9 +61,23 @@ _WANTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(what|which) day\b"), "weekday"),
     (re.compile(r"\b(where|what|which)\b.*\b(watch|stream|streaming|platform|network|channel)\b"),
      "platform"),
+    (re.compile(r"\bwhere\b"), "place"),
     (re.compile(r"\bwho\b|\bwhos\b"), "person"),
     (re.compile(r"\bwhen\b|\bwhat date\b|\brelease date\b|\bwhat year\b"), "date"),
 )  # fmt: skip
+
+
+_NAMED = ("person", "place")
+"""Kinds of value a capitalised name answers: "who plays ...", "where is it set"."""
+
+
+def holds(kind: str, text: str) -> bool:
+    """Whether a text holds a value of a kind `wanted_type` names ("clock": "3 a.m.")."""
+    if kind == "person":
+        return bool(extract.cast_pairs(text) or _PERSON.search(text[1:]))
+    if kind == "place":
+        return bool(_PROPER.search(text[1:]))
+    return bool(_VALUE_TYPES[kind].search(text))
 
 
 def wanted_type(query: Query) -> str | None:
@@ -86,6 +110,17 @@ class SentenceTable:
     other_show: np.ndarray
     chunk_vectors: np.ndarray
     """The vector of the chunk each sentence lies in (row i for sentence i)."""
+    previous: np.ndarray
+    following: np.ndarray
+    """The row of the sentence before / after in the same section, -1 at its edges."""
+    negated: np.ndarray
+    names: list[tuple[frozenset[str], ...]]
+    """The words of each capitalised name run in the sentence, folded."""
+    proper: np.ndarray
+    proper_names: list[tuple[frozenset[str], ...]]
+    """Capitalised names of one word or more (places, too)."""
+    values: list[frozenset[str]]
+    """Tokens that carry a value: numbers, years, days, month names."""
 
     @classmethod
     def build(cls, generation: Generation) -> SentenceTable:
@@ -93,11 +128,13 @@ class SentenceTable:
             generation.articles[r.article_id].text[r.start : r.end] for r in generation.sentences
         ]
         fresh = _freshness(generation)
-        lead, previous = [], None
-        for r in generation.sentences:
-            key = (r.article_id, r.section)
-            lead.append(1.0 if key != previous else 0.0)
-            previous = key
+        keys = [(r.article_id, r.section) for r in generation.sentences]
+        lead = [1.0 if i == 0 or keys[i - 1] != key else 0.0 for i, key in enumerate(keys)]
+        previous = [i - 1 if i > 0 and keys[i - 1] == key else -1 for i, key in enumerate(keys)]
+        following = [
+            i + 1 if i + 1 < len(keys) and keys[i + 1] == key else -1 for i, key in enumerate(keys)
+        ]
+        tokens = [tokenize(t) for t in texts]
 
         def column(values: Sequence[float]) -> np.ndarray:
             return np.array(values, dtype=np.float32)
@@ -112,14 +149,46 @@ class SentenceTable:
             words=column([len(t.split()) for t in texts]),
             section_lead=column(lead),
             freshness=column([fresh[r.article_id] for r in generation.sentences]),
-            stems=[frozenset(stem(w) for w in tokenize(t)) for t in texts],
+            stems=[frozenset(stem(w) for w in words) for words in tokens],
             heading_stems=[frozenset(stem(w) for w in tokenize(r.section)) for r in generation.sentences],
             other_show=column([
                 extract.about_other_title(t, generation.articles[r.article_id].show)
                 for t, r in zip(texts, generation.sentences, strict=True)
             ]),
             chunk_vectors=_chunk_vectors(generation),
+            previous=np.array(previous, dtype=np.int64),
+            following=np.array(following, dtype=np.int64),
+            negated=column([bool(_NEGATION.search(t)) for t in texts]),
+            names=[_names(t, _PERSON) for t in texts],
+            proper=column([bool(_PROPER.search(t[1:])) for t in texts]),
+            proper_names=[_names(t, _PROPER) for t in texts],
+            values=[frozenset(w for w in words if _VALUE_TOKEN.search(w)) for words in tokens],
         )  # fmt: skip
+
+
+def _names(text: str, pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """Capitalised runs after the sentence's first word ("Ben Daniels", "Maine"), folded."""
+    return tuple(frozenset(fold(w) for w in m.group().split()) for m in pattern.finditer(text, 1))
+
+
+def _neighbour_dense(vectors: np.ndarray, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Question similarity of each row's neighbour; 0 where there is none."""
+    found = rows >= 0
+    scores = np.zeros(len(rows), dtype=np.float32)
+    if found.any():
+        scores[found] = vectors[rows[found]] @ vector
+    return scores
+
+
+def _pair_subject(subject: str, text: str) -> float:
+    """A cast pair of the sentence names the asked person on one side: the other side is the
+    answer ("Ben Daniels joins as Círdan" for "who plays cirdan")."""
+    pairs = extract.cast_pairs(text) if subject else []
+    return max(
+        (max(extract.name_matches(subject, p.character), extract.name_matches(subject, p.actor))
+         for p in pairs),
+        default=0.0,
+    ) / 100  # fmt: skip
 
 
 def _chunk_vectors(generation: Generation) -> np.ndarray:
@@ -177,6 +246,8 @@ def feature_rows(
     texts = [generation.articles[s.article_id].text[s.start : s.end] for s in sentences]
     if wanted == "person":
         has_type = np.maximum(table.cast_pair[rows], table.person[rows])
+    elif wanted == "place":
+        has_type = table.proper[rows]
     elif wanted is not None:
         has_type = table.types[wanted][rows]
     else:
@@ -207,6 +278,24 @@ def feature_rows(
     )
     subject_match = np.array(
         [extract.name_matches(subject, t) / 100 if subject else 0.0 for t in texts],
+        dtype=np.float32,
+    )
+    asked = set(tokenize(query.question))
+    asked_stems = {stem(w) for w in asked}
+    yes_no = float(query.normalized.split(" ", 1)[0] in _YES_NO_OPENERS)
+    names = table.proper_names if wanted == "place" else table.names
+    novel_person = np.array(
+        [any(not name <= asked for name in names[int(r)]) for r in rows], dtype=np.float32
+    )
+    novel_value = np.array([bool(table.values[int(r)] - asked) for r in rows], dtype=np.float32)
+    # Numbers the question pins down besides its season ("episode 3", "part 2", "2023").
+    pinned = {
+        w for w in asked if _VALUE_TOKEN.search(w) and w != str(query.season)
+        and not re.fullmatch(r"s\d+", w)
+    }  # fmt: skip
+    value_missing = np.array([bool(pinned - table.values[int(r)]) for r in rows], np.float32)
+    new_terms = np.array(
+        [len(table.stems[int(r)] - asked_stems) / max(1, len(table.stems[int(r)])) for r in rows],
         dtype=np.float32,
     )
     release = float(query.intent == "release")
@@ -254,6 +343,15 @@ def feature_rows(
         "aspect_heading": generation.heading_vectors[generation.heading_of[rows]]
         @ aspect.astype(np.float32),
         "plot_own_season": plot * own_season,
+        "prev_dense": _neighbour_dense(generation.sentence_vectors, table.previous[rows], vector),
+        "next_dense": _neighbour_dense(generation.sentence_vectors, table.following[rows], vector),
+        "novel_person": float(wanted in _NAMED) * novel_person,
+        "novel_value": float(wanted not in (None, *_NAMED)) * has_type * novel_value,
+        "pair_subject": np.array([_pair_subject(subject, t) for t in texts], dtype=np.float32),
+        "new_terms": new_terms,
+        "yes_no_status": yes_no * table.status[rows],
+        "yes_no_negation": yes_no * table.negated[rows],
+        "asked_value_missing": value_missing,
     }
     base = np.stack([columns[name] for name in BASE_FEATURES], axis=1).astype(np.float32)
     return np.hstack([base, base - base.max(axis=0)])

@@ -52,6 +52,10 @@ class LexicalIndex:
     def load(cls, folder: Path) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), show_progress=False))
 
+    def knows(self, word: str) -> bool:
+        """Whether a token (as `tokenize` gives it) occurs anywhere in the indexed texts."""
+        return word in self._vocab
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query word is indexed)."""
         tokens = [t for t in tokenize(query) if t in self._vocab]

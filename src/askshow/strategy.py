@@ -8,6 +8,7 @@ the two side by side."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -19,12 +20,14 @@ from askshow import answer as compose
 from askshow import extract
 from askshow.answer import NOT_FOUND, Evidence
 from askshow.chunking import split_sentences
-from askshow.features import FEATURES, SentenceTable, feature_rows
+from askshow.features import FEATURES, SentenceTable, feature_rows, holds, stem, wanted_type
 from askshow.index import Generation
+from askshow.lexical import tokenize
 from askshow.models import Answer, Query, ShowRef
-from askshow.query import ShowMatcher, content_terms, subject_name, without_show
+from askshow.query import ShowMatcher, content_terms, focus_words, subject_name, without_show
 from askshow.retrieve import SentenceCandidates, candidate_articles, candidate_sentences, retrieve
-from askshow.scope import in_scope
+from askshow.scope import SentenceRow, in_scope
+from askshow.vocabulary import FINAL_SEASON
 
 Encoder = Callable[[list[str]], list[np.ndarray]]
 """Texts in, one vector each (the engine batches and caches them)."""
@@ -44,12 +47,24 @@ class Loaded:
         self.matcher = ShowMatcher(generation.shows, given)
 
     @cached_property
+    def rows_by_article(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for i, row in enumerate(self.generation.sentences):
+            rows.setdefault(row.article_id, []).append(i)
+        return rows
+
+    def sentences_of(self, article_id: str) -> list[int]:
+        """Rows of generation.sentences from one article, in text order."""
+        return self.rows_by_article.get(article_id, [])
+
+    @cached_property
     def table(self) -> SentenceTable:
         return SentenceTable.build(self.generation)
 
     def prepare(self) -> None:
         """Derive everything before the generation goes live, not on a fan's request."""
         self.table  # noqa: B018
+        self.rows_by_article  # noqa: B018
 
 
 class AnswerStrategy(Protocol):
@@ -122,15 +137,42 @@ class RankedStrategy:
                 query.season in by_span[(ev.article.id, ev.start)].seasons for ev in evidence
             )
         ):
-            # Nothing speaks of that season: say so, never another season's date.
+            # Nothing speaks of that season: say so, never another season's date; when an
+            # earlier season is the show's last, that is the answer.
+            ending = _final_season(loaded, query.show, query.season)
+            if ending is not None:
+                comp = compose.Composition(max_citations)
+                last = max(ending[1])
+                comp.say(f"No season {query.season} is planned: season {last} is the final "
+                         "season.", ending[0])  # fmt: skip
+                comp.say(ending[0].text, ending[0])
+                return Answer(
+                    question=query.question,
+                    answer=comp.text,
+                    abstained=False,
+                    intent=query.intent,
+                    show=ShowRef(query.show, query.season),
+                    confidence=1.0,
+                    citations=tuple(comp.citations),
+                )
             return abstain(query, compose.NO_DATE_LINES["unknown"].format(
                 what=f"{query.show} season {query.season}"))  # fmt: skip
         if confidence < generation.ranker.threshold:
             return abstain(query, NOT_FOUND, confidence)
         comp = compose.Composition(max_citations)
         likely = [ev for ev, p in zip(evidence, probability, strict=True) if p >= 0.05][:12]
-        if query.intent == "release":
-            lead = _freshest_dated(evidence[:8], probability[:8], confidence)
+        wanted = wanted_type(query)
+        if query.intent == "release" and wanted in DETAIL_TYPES:
+            # "What time", "which day", "how many": the likely sentence that holds one.
+            detail = [
+                i
+                for i, (ev, p) in enumerate(zip(evidence[:8], probability[:8], strict=False))
+                if p >= 0.3 * confidence and holds(wanted, ev.text)
+            ]
+            if detail:
+                _top_sentences(comp, [evidence[i] for i in detail], probability[detail])
+        elif query.intent == "release":
+            lead = _freshest_dated(evidence[:12], probability[:12], confidence, _focus(query))
             if lead is not None:
                 order = [lead, *(i for i in range(len(evidence)) if i != lead)]
                 compose.compose_ranked_release(
@@ -142,7 +184,7 @@ class RankedStrategy:
         elif query.intent == "cast":
             # Every candidate may hold a pair: a cast list is spread over many lines.
             compose.compose_cast(comp, [*evidence, *_cast_headings(evidence)], query)
-            if not comp.citations and _unmentioned_name(query, likely):
+            if not comp.citations and _unmentioned_name(generation, query, likely):
                 return abstain(query, NOT_FOUND, confidence)  # a name nobody casts: no guess
         if not comp.parts:
             _top_sentences(comp, evidence, probability)
@@ -153,19 +195,70 @@ class RankedStrategy:
         )  # fmt: skip
 
 
-def _freshest_dated(evidence: list[Evidence], probability: np.ndarray, best: float) -> int | None:
+DETAIL_TYPES = frozenset({"clock", "weekday", "duration", "number"})
+"""Values a release question can ask for that are not the date itself."""
+
+
+def _focus(query: Query) -> frozenset[str]:
+    """Stems of what the question asks about beyond its kind ("finale", "reunion")."""
+    return frozenset(stem(w) for w in focus_words(query))
+
+
+def _freshest_dated(
+    evidence: list[Evidence], probability: np.ndarray, best: float, focus: frozenset[str]
+) -> int | None:
     """The likely sentence that states a day-level date without hedging, from the newest
-    article that has one: a newer article's confirmed date supersedes an older guess."""
+    article that has one: a newer article's confirmed date supersedes an older guess. Within
+    an article, a date of what the question names ("finale", "reunion") comes first, even when
+    the ranker likes the premiere date better."""
+
+    def names_focus(ev: Evidence) -> bool:
+        return bool(focus & {stem(w) for w in tokenize(f"{ev.section} {ev.text}")})
+
     dated = [
         i
         for i, (ev, p) in enumerate(zip(evidence, probability, strict=False))
-        if p >= 0.3 * best
+        if (p >= 0.3 * best or (p >= 0.05 * best and names_focus(ev)))
         and compose.has_day_date(ev.text)
         and extract.label(ev.text) != "speculative"
     ]
     if not dated:
         return None
-    return max(dated, key=lambda i: (evidence[i].article.published or dt.date.min, probability[i]))
+    return max(
+        dated,
+        key=lambda i: (
+            evidence[i].article.published or dt.date.min,
+            names_focus(evidence[i]),
+            probability[i],
+        ),
+    )
+
+
+def _final_season(loaded: Loaded, show: str, asked: int) -> tuple[Evidence, tuple[int, ...]] | None:
+    """A plain statement, in the show's newest article that makes one, that a season before
+    the asked one is the last ("Season 3 is the final season")."""
+    generation = loaded.generation
+    found: list[tuple[Evidence, SentenceRow]] = []
+    for article in generation.shows[show]:
+        for i in loaded.sentences_of(article.id):
+            row = generation.sentences[i]
+            text = article.text[row.start : row.end]
+            if (
+                row.seasons
+                and max(row.seasons) < asked
+                and FINAL_SEASON.search(text)
+                and not text.rstrip().endswith("?")
+                and extract.label(text) != "speculative"
+                and not re.search(r"\bwhether\b", text, re.IGNORECASE)
+            ):
+                found.append((Evidence(article, row.start, row.end, row.section, 1), row))
+    if not found:
+        return None
+    # The newest article's statement, one that names the season itself if it has one.
+    ev, row = max(
+        found, key=lambda f: (f[0].article.published or dt.date.min, f[1].own_season, -f[0].start)
+    )
+    return ev, row.seasons
 
 
 def _cast_headings(evidence: list[Evidence]) -> list[Evidence]:
@@ -184,10 +277,17 @@ def _cast_headings(evidence: list[Evidence]) -> list[Evidence]:
     return list(found.values())
 
 
-def _unmentioned_name(query: Query, evidence: list[Evidence]) -> bool:
+def _unmentioned_name(generation: Generation, query: Query, evidence: list[Evidence]) -> bool:
     """The question names someone ("who does Kumail Nanjiani play") whom no likely sentence
-    mentions, not even one word of the name: answering anyway would be a guess."""
-    words = [w for w in subject_name(query).split() if len(w) >= 3]
+    mentions, not even one word of the name: answering anyway would be a guess. A word counts
+    as a name when the articles use it in names, or do not use it at all ("who hosts" is not
+    asking about someone called Hosts)."""
+    words = [
+        w
+        for w in subject_name(query).split()
+        if len(w) >= 3
+        and (w in generation.entities.tokens or not generation.sentence_lexical.knows(w))
+    ]
     if not words:
         return False
     return not any(extract.name_matches(w, ev.text) >= 85 for w in words for ev in evidence)
@@ -206,8 +306,30 @@ def _top_sentences(
     # A lone best sentence often opens what the next one says ("Let's recap ...").
     if after is not None and len(f"{chosen[0].text} {after.text}".split()) <= ANSWER_WORDS:
         chosen.append(after)
+    # A sentence that opens with a pronoun ("They got engaged first") needs the one before it.
+    spans = {(ev.article.id, ev.start) for ev in chosen}
+    for ev in list(chosen):
+        before = _previous_sentence(ev) if _PRONOUN_START.match(ev.text) else None
+        if before is not None and (before.article.id, before.start) not in spans:
+            chosen.append(before)
+            spans.add((before.article.id, before.start))
     for ev in sorted(chosen, key=lambda e: (e.article.id != chosen[0].article.id, e.start)):
         comp.say(ev.text, ev)
+
+
+_PRONOUN_START = re.compile(
+    r"(they|he|she|it|this|that|these|those|his|her|their|its|both)\b", re.IGNORECASE
+)
+
+
+def _previous_sentence(ev: Evidence) -> Evidence | None:
+    """The sentence before ev in the same section, if there is one."""
+    section = ev.article.section_at(ev.start)
+    sentences = list(split_sentences(ev.article.text, section.start, ev.start))
+    if not sentences:
+        return None
+    start, end = sentences[-1]
+    return Evidence(ev.article, start, end, ev.section, ev.rank)
 
 
 ANSWER_WORDS = 50

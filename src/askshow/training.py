@@ -1,4 +1,5 @@
-"""Fitting the sentence ranker on the golden `train` split, its abstention bar on `dev`."""
+"""Fitting the sentence ranker on the golden `train` split, its abstention bar on every split
+but `test`."""
 
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ class ThresholdChoice:
     abstention_recall: float
 
 
-def choose_threshold(engine: Engine, dev: Sequence[GoldenQuestion]) -> ThresholdChoice:
-    """The abstention bar on dev: the lowest that keeps abstention precision and recall both
+def choose_threshold(engine: Engine, questions: Sequence[GoldenQuestion]) -> ThresholdChoice:
+    """The abstention bar over the questions: the lowest that keeps abstention precision and recall both
     >= 0.9 if one does, else the one with the most questions handled right."""
     from askshow.evaluation import score_question
     from askshow.golden import engine_answerer, engine_articles
@@ -89,7 +90,7 @@ def choose_threshold(engine: Engine, dev: Sequence[GoldenQuestion]) -> Threshold
     articles = engine_articles(engine)
     outcomes = []
     try:
-        for q in dev:
+        for q in questions:
             response = answer(q.question)
             result = score_question(q, response, articles)
             outcomes.append((q.answerable, bool(result.correct), result.declined,

@@ -69,6 +69,14 @@ PLATFORM = re.compile(
 )
 
 
+FINAL_SEASON = re.compile(
+    r"\bfinal\s+(season|series|chapter|instal+ment)\b|\bseries finale\b"
+    r"|\blast season of the (show|series)\b",
+    re.IGNORECASE,
+)
+"""A show's end stated: "the fourth and final season", "season 3 is the last season"."""
+
+
 def number_value(word: str) -> int | None:
     """3 for "3", "3rd", "three" or "third"; None for anything else."""
     word = word.lower()

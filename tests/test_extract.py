@@ -1,0 +1,47 @@
+"""What a sentence states: cast pairs and the kind of value a question wants (pure logic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from askshow.extract import cast_pairs
+from askshow.features import holds, wanted_type
+from askshow.query import ShowMatcher, parse_query
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pairs"),
+    [
+        ("Ben Daniels joins as Círdan the Shipwright.", [("Círdan", "Ben Daniels")]),
+        ("Sam Hazeldine takes over as Adar from Joseph Mawle.", [("Adar", "Sam Hazeldine")]),
+        ("Kim Sung-cheol has been cast as Jung Jin-soo.", [("Jung Jin-soo", "Kim Sung-cheol")]),
+        ("Alan Ritchson returns as Jack Reacher, of course.", [("Jack Reacher", "Alan Ritchson")]),
+        ("Eleven (Millie Bobby Brown) is back.", [("Eleven", "Millie Bobby Brown")]),
+        ("Netflix announced it as Part 2 in March.", []),  # no actor's name before "as"
+        ("The Rings of Power returns as Amazon's biggest show.", []),
+    ],
+)
+def test_cast_pairs(sentence: str, pairs: list[tuple[str, str]]) -> None:
+    assert [(p.character, p.actor) for p in cast_pairs(sentence)] == pairs
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("where is reacher season 3 set", "place"),
+        ("where can i watch reacher", "platform"),
+        ("who plays paulie", "person"),
+        ("what time does it drop", "clock"),
+        ("how many episodes in season 2", "number"),
+        ("when does it come out", "date"),
+    ],
+)
+def test_the_kind_of_value_a_question_wants(question: str, kind: str) -> None:
+    query = parse_query(question, ShowMatcher({}, {}))
+    assert wanted_type(query) == kind
+
+
+def test_a_place_or_person_is_a_capitalised_name_after_the_first_word() -> None:
+    assert holds("place", "The season moves to the coast of Maine.")
+    assert not holds("place", "The season moves somewhere colder.")
+    assert holds("clock", "Episodes go live at 3 a.m. on the East Coast.")
