@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from dataclasses import replace
 
+import faiss
 import numpy as np
 
 from askshow.answer import NOT_FOUND
@@ -56,6 +57,10 @@ class Engine:
         cache_size: int = 1024,
         strategy: str = DEFAULT_STRATEGY,
     ) -> None:
+        # One question's searches are small: FAISS's OpenMP threads cost more to wake than
+        # they save (eval/bench_scale.py: 1.3 ms on one thread, 16 ms on two at 10k rows),
+        # and the server already answers several questions at once.
+        faiss.omp_set_num_threads(1)
         self.embedder = embedder
         self.strategy = STRATEGIES[strategy]
         self._batcher = QueryBatcher(embedder)
