@@ -104,10 +104,22 @@ def test_max_citations_is_respected(engine: Engine) -> None:
     assert_grounded(engine, answer)
 
 
-def test_repeated_question_is_served_from_cache(engine: Engine) -> None:
-    first = engine.ask("what happens in all of us are dead season 2")
-    second = engine.ask("what happens in all of us are dead season 2")
+def test_repeated_question_is_served_from_cache(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    answer = engine.strategy.answer
+
+    def counted(*args: object, **kwargs: object) -> Answer:
+        calls.append("answered")
+        return answer(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.strategy, "answer", counted)
+    question = "what happens in all of us are dead season 2 (cache test)"
+    first = engine.ask(question)
+    second = engine.ask(question)
     assert second.answer == first.answer and second.citations == first.citations
+    assert calls == ["answered"]  # the second came from the cache
 
 
 def test_newer_claim_leads_and_older_is_superseded(tmp_path: Path, embedder: Embedder) -> None:
