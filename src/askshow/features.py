@@ -98,6 +98,8 @@ class SentenceTable:
 
     types: dict[str, np.ndarray]
     cast_pair: np.ndarray
+    pairs: list[list[extract.CastPair]]
+    """The cast pairs each sentence states (cast_pair is whether it states any)."""
     person: np.ndarray
     hedged: np.ndarray
     status: np.ndarray
@@ -135,13 +137,15 @@ class SentenceTable:
             i + 1 if i + 1 < len(keys) and keys[i + 1] == key else -1 for i, key in enumerate(keys)
         ]
         tokens = [tokenize(t) for t in texts]
+        pairs = [extract.cast_pairs(t) for t in texts]
 
         def column(values: Sequence[float]) -> np.ndarray:
             return np.array(values, dtype=np.float32)
 
         return cls(
             types={k: column([bool(p.search(t)) for t in texts]) for k, p in _VALUE_TYPES.items()},
-            cast_pair=column([bool(extract.cast_pairs(t)) for t in texts]),
+            cast_pair=column([bool(p) for p in pairs]),
+            pairs=pairs,
             person=column([bool(_PERSON.search(t[1:])) for t in texts]),
             hedged=column([extract.label(t) == "speculative" for t in texts]),
             status=column([extract.release_status(t) not in ("unknown", "speculative") for t in texts]),
@@ -180,10 +184,11 @@ def _neighbour_dense(vectors: np.ndarray, rows: np.ndarray, vector: np.ndarray) 
     return scores
 
 
-def _pair_subject(subject: str, text: str) -> float:
+def _pair_subject(subject: str, pairs: list[extract.CastPair]) -> float:
     """A cast pair of the sentence names the asked person on one side: the other side is the
     answer ("Ben Daniels joins as Círdan" for "who plays cirdan")."""
-    pairs = extract.cast_pairs(text) if subject else []
+    if not subject:
+        return 0.0
     return max(
         (max(extract.name_matches(subject, p.character), extract.name_matches(subject, p.actor))
          for p in pairs),
@@ -347,7 +352,9 @@ def feature_rows(
         "next_dense": _neighbour_dense(generation.sentence_vectors, table.following[rows], vector),
         "novel_person": float(wanted in _NAMED) * novel_person,
         "novel_value": float(wanted not in (None, *_NAMED)) * has_type * novel_value,
-        "pair_subject": np.array([_pair_subject(subject, t) for t in texts], dtype=np.float32),
+        "pair_subject": np.array(
+            [_pair_subject(subject, table.pairs[int(r)]) for r in rows], np.float32
+        ),
         "new_terms": new_terms,
         "yes_no_status": yes_no * table.status[rows],
         "yes_no_negation": yes_no * table.negated[rows],
