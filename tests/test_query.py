@@ -86,3 +86,14 @@ def test_show_given_by_caller_overrides_detection() -> None:
     assert query.show == "Stranger Things"
     unknown = parse_query("when does it come out?", MATCHER, show="squid game")
     assert unknown.show is None
+
+
+def test_fan_initials_and_a_season_typed_onto_them() -> None:
+    matcher = ShowMatcher(["Percy Jackson and the Olympians", "Stranger Things", "Slow Horses",
+                           "Sweet Home"])  # fmt: skip
+    pjo = parse_query("who plays tyson pjo s2", matcher)
+    assert (pjo.show, pjo.season) == ("Percy Jackson and the Olympians", 2)
+    st5 = parse_query("what is the first episode of st5 called", matcher)
+    assert (st5.show, st5.season) == ("Stranger Things", 5)
+    # "sh" would be Slow Horses and Sweet Home: two letters two shows share name neither
+    assert parse_query("when is sh season 2 out", matcher).show is None

@@ -46,6 +46,11 @@ _INTENT_RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
     )),
 )  # fmt: skip
 _SMALL_WORDS = frozenset("the a an of in on and or to for at by with are is".split())
+_TWO_LETTER_WORDS = frozenset(
+    "am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we tv uk pm "
+    "ep vs ya yo mr ms dr jr im id".split()
+)
+"""Two letters a fan types as a word or a common tag, never as a show's initials."""
 _COMMON_FIRST_WORDS = frozenset("stranger little secret sweet bright modern single".split())
 
 
@@ -54,6 +59,8 @@ def normalize(text: str) -> str:
     text = fold(text).replace("&", " and ").replace("’", "'")
     text = re.sub(r"'s\b", "s", text)
     text = re.sub(r"[^\w\s]", " ", text)
+    # A season number typed onto a short name: "st5", "pjo2" -> "st 5", "pjo 2".
+    text = re.sub(r"\b([a-z]{2,5})(\d{1,2})\b", r"\1 \2", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -91,6 +98,12 @@ def aliases(show: str) -> set[str]:
         initials = "".join(w[0] for w in initial_words)
         if len(initial_words) >= 3 and initials not in QUESTION_WORDS | _SMALL_WORDS:
             names.add(initials)
+    # Fans also skip the small words ("pjo" for Percy Jackson and the Olympians) and shorten
+    # two-word titles to two letters ("st", "obx"-style tags aside) when no word is that short.
+    content = [w for w in words if w not in _SMALL_WORDS]
+    initials = "".join(w[0] for w in content)
+    if len(content) >= 2 and initials not in QUESTION_WORDS | _SMALL_WORDS | _TWO_LETTER_WORDS:
+        names.add(initials)
     if len(words) >= 3:
         # Fans shorten long titles from the end: "only murders", "extraordinary attorney".
         for size in range(2, len(words)):
@@ -126,10 +139,19 @@ class ShowMatcher:
     def __init__(self, shows: Iterable[str], extra: dict[str, set[str]] | None = None) -> None:
         """`extra` maps a show to names editors gave it (front matter `aliases`)."""
         extra = extra or {}
+        named = {
+            show: aliases(show) | {normalize(n) for n in extra.get(show, ())} for show in shows
+        }
+        owners: dict[str, int] = {}
+        for names in named.values():
+            for alias in names:
+                owners[alias] = owners.get(alias, 0) + 1
+        # A short name two shows share ("sh": Slow Horses, Sweet Home) names neither.
         self._aliases = [
             (alias, show)
-            for show in shows
-            for alias in sorted(aliases(show) | {normalize(n) for n in extra.get(show, ())})
+            for show, names in named.items()
+            for alias in sorted(names)
+            if owners[alias] == 1 or " " in alias or len(alias) > 5
         ]
         # Window width -> aliases compared with windows of that width (an alias of n words
         # meets runs of n-1, n and n+1 words).
