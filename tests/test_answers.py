@@ -261,3 +261,25 @@ def test_a_sentence_that_opens_with_a_pronoun_comes_with_the_one_before(
     assert_grounded(engine, answer)
     assert "They got engaged first" in answer.answer and "Mina and Joel" in answer.answer
     assert answer.answer.index("Mina and Joel") < answer.answer.index("They got engaged first")
+
+
+def test_scope_comes_before_ranking_so_another_seasons_dates_do_not_crowd_it_out(
+    engine: Engine,
+) -> None:
+    """Season 1 and 2 dates rank high for "renewed"; the season 3 renewal must still answer."""
+    answer = engine.ask("did fallout get renewed for season 3")
+    assert_grounded(engine, answer)
+    assert not answer.abstained
+    assert any(c.quote and ("third season" in c.quote or "season 3" in c.quote)
+               for c in answer.citations)  # fmt: skip
+
+
+def test_who_does_an_actor_play_reads_the_pair_the_right_way_round(engine: Engine) -> None:
+    answer = engine.ask("who does ciaran hinds play in rop s2")
+    assert_grounded(engine, answer)
+    assert "Dark Wizard" in answer.answer and "played by Belfast" not in answer.answer
+
+
+def test_a_bare_reply_sentence_does_not_answer_an_open_question(engine: Engine) -> None:
+    answer = engine.ask("what is yellowjackets s3 about")
+    assert not answer.answer.startswith("Yes.")

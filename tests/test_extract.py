@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from askshow.extract import cast_pairs
+from askshow.extract import cast_pairs, date_key, dates_agree
 from askshow.features import holds, wanted_type
 from askshow.query import ShowMatcher, parse_query
 
@@ -19,6 +19,12 @@ from askshow.query import ShowMatcher, parse_query
         ("Eleven (Millie Bobby Brown) is back.", [("Eleven", "Millie Bobby Brown")]),
         ("Netflix announced it as Part 2 in March.", []),  # no actor's name before "as"
         ("The Rings of Power returns as Amazon's biggest show.", []),
+        # a cast list line, "Actor – Role, description"
+        ("Daniel Diemer – Tyson, Percy's cyclops half-brother", [("Tyson", "Daniel Diemer")]),
+        ("Jasmin Savoy Brown – teen Taissa", [("Taissa", "Jasmin Savoy Brown")]),
+        ("December 17, 2025 – Season 2 premieres", []),
+        # a credit after a full name is not a role
+        ("In March Ciarán Hinds (Belfast) and Rory Kinnear were added.", []),
     ],
 )
 def test_cast_pairs(sentence: str, pairs: list[tuple[str, str]]) -> None:
@@ -45,3 +51,12 @@ def test_a_place_or_person_is_a_capitalised_name_after_the_first_word() -> None:
     assert holds("place", "The season moves to the coast of Maine.")
     assert not holds("place", "The season moves somewhere colder.")
     assert holds("clock", "Episodes go live at 3 a.m. on the East Coast.")
+
+
+def test_dates_are_compared_as_dates() -> None:
+    assert date_key("Nov. 26, 2025") == date_key("26 November 2025") == date_key("2025-11-26")
+    assert date_key("November 2025") == (2025, 11, None)
+    assert date_key("summer 2025") == "summer 2025"  # a season of the year stays as written
+    assert dates_agree(["26 November 2025", "November 2025"], ["Nov. 26, 2025"])
+    assert not dates_agree(["December 3, 2025"], ["Nov. 26, 2025"])
+    assert not dates_agree(["fall 2025"], ["summer 2025"])

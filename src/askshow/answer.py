@@ -219,7 +219,9 @@ def compose_release(comp: Composition, evidence: list[Evidence], query: Query) -
     for evs in order[1:3]:
         older = evs[0]
         dates, statuses = _claim(evs[:1])
-        disagrees = not dates <= lead_dates or (not dates and status not in statuses)
+        disagrees = not extract.dates_agree(dates, lead_dates) or (
+            not dates and status not in statuses
+        )
         superseded = (
             disagrees
             and lead_published is not None
@@ -231,7 +233,7 @@ def compose_release(comp: Composition, evidence: list[Evidence], query: Query) -
 
 
 def _claim(evidence: list[Evidence]) -> tuple[frozenset[str], frozenset[str]]:
-    dates = {d.lower() for ev in evidence for d in extract.dates_in(ev.text)}
+    dates = {d for ev in evidence for d in extract.dates_in(ev.text)}
     statuses = {extract.release_status(ev.text) for ev in evidence}
     return frozenset(dates), frozenset(statuses)
 
@@ -266,8 +268,12 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
     ):
         name = typed_title  # "who plays wednesday": the title is also a character's name
     if name:
+        # "who does X play" names the actor; "who plays X" the character; either when unsure.
+        asks = _asked_role(query, name)
         by_char = [(extract.name_matches(name, p.character), p, ev) for p, ev in pairs]
         by_actor = [(extract.name_matches(name, p.actor), p, ev) for p, ev in pairs]
+        by_char = by_char if asks != "character" else []
+        by_actor = by_actor if asks != "actor" else []
         best = max(by_char + by_actor, key=lambda t: (t[0], -t[2].rank), default=None)
         if best is not None and best[0] >= 80:
             _, pair, ev = best
@@ -288,6 +294,7 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
         if any(
             extract.same_person(pair.actor, p.actor)
             or extract.same_person(pair.character, p.character)
+            or extract.same_person(pair.actor, p.character)  # one list says "Actor (Role)"
             for p, _ in listed
         ):
             continue
@@ -301,6 +308,23 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
             items.append(f"{pair.character} ({pair.actor}) [{n}]")
     comp.parts.append("The cast includes " + ", ".join(items) + ".")
     return 1.0
+
+
+_ROLE_VERB = re.compile(r"\b(play|plays|playing|played|portray\w*|voice[sd]?|voicing)\b")
+
+
+def _asked_role(query: Query, name: str) -> str | None:
+    """Which side of a cast pair the question asks for: "character" when it names the actor
+    ("who does Ciarán Hinds play", "what role is X playing"), "actor" when it names the
+    character ("who plays Tyson"), None when its words do not say."""
+    text = query.normalized
+    if re.search(r"\b(character|role)\b", text):
+        return "character"
+    verb = _ROLE_VERB.search(text)
+    named = re.search(rf"\b{re.escape(name.split()[0])}\b", text) if name else None
+    if verb is None or named is None:
+        return None
+    return "character" if named.start() < verb.start() else "actor"
 
 
 _ORDINAL_WORDS = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -374,10 +398,10 @@ def compose_ranked_release(
     for ev, p in zip(evidence[1:3], probability[1:3], strict=False):
         if p >= 0.5 * best and not older(ev):  # an older article's claim comes last, marked
             comp.say(ev.text, ev)
-    lead_dates = {d.lower() for d in extract.dates_in(lead.text)}
+    lead_dates = extract.dates_in(lead.text)
     for ev, p in zip(evidence[1:], probability[1:], strict=False):
-        dates = {d.lower() for d in extract.dates_in(ev.text)}
-        if p >= 0.05 and older(ev) and dates and not dates <= lead_dates:
+        dates = extract.dates_in(ev.text)
+        if p >= 0.05 and older(ev) and dates and not extract.dates_agree(dates, lead_dates):
             comp.say("Earlier: " + ev.text, ev, superseded=True)
             break
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
 
 from askshow.models import Status
@@ -72,6 +75,42 @@ def dates_in(sentence: str) -> list[str]:
     return [m.group(0) for m in DATE.finditer(sentence)]
 
 
+DateKey = tuple[int | None, int | None, int | None] | str
+"""(year, month, day), None where the text does not say; the text itself for "summer 2025"."""
+
+
+@lru_cache(maxsize=65536)
+def date_key(text: str) -> DateKey:
+    """What a date the regex found means, so "Nov. 26, 2025", "26 November 2025" and
+    "2025-11-26" are one claim. Parsed twice with different defaults: a field that follows the
+    default was not in the text."""
+    try:
+        a = dateparser.parse(text, default=dt.datetime(2000, 1, 1))
+        b = dateparser.parse(text, default=dt.datetime(2001, 2, 2))
+    except (ValueError, OverflowError):
+        return text.lower()
+    if a.month != b.month:
+        return text.lower()  # a season or a bare year: compared as written
+    return (
+        a.year if a.year == b.year else None,
+        a.month,
+        a.day if a.day == b.day else None,
+    )
+
+
+def same_date(a: DateKey, b: DateKey) -> bool:
+    """Whether two dates can be the same day: "November 2025" agrees with "November 26"."""
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
+
+
+def dates_agree(dates: Iterable[str], lead: Iterable[str]) -> bool:
+    """Every date in `dates` is one the lead also states."""
+    lead_keys = [date_key(d) for d in lead]
+    return all(any(same_date(date_key(d), k) for k in lead_keys) for d in dates)
+
+
 def release_strength(sentence: str) -> float:
     """How much a sentence says about release: a full date beats a year beats a cue word."""
     score = 0.0
@@ -126,10 +165,17 @@ _CAST_PATTERNS = (
         rf"(?P<char>{_NAME_AT_MOST_4}),?\s+(?:who\s+is\s+|is\s+|was\s+)?(?:played|portrayed|voiced)\s+by\s+(?P<actor>{_NAME_AT_MOST_4})"
     ),
     # Actor plays Character / Actor returns as Character / Actor joins the cast as Character
+    # A cast list line: "Daniel Diemer – Tyson, Percy's half-brother", "Jane Doe - teen Taissa"
+    re.compile(
+        rf"^\s*(?P<actor>{_NAME_AT_MOST_4})\s+[–—-]\s+(?:[a-z]+\s+){{0,2}}(?P<char>{_NAME_AT_MOST_4})"
+        r"\s*(?:[,(:;].*)?$"
+    ),
     re.compile(
         rf"(?P<actor>{_NAME_AT_MOST_4})\s+(?:plays|portrays|voices|(?:will\s+)?(?:return|returns|is back|stars|star|reprises? (?:his|her|their) role)\s+as|(?:[a-z]+\s+){{0,3}}as)\s+(?:the\s+)?(?P<char>{_NAME_AT_MOST_4})"
     ),
 )
+_FULL_NAME_ACTOR = (_CAST_PATTERNS[2], _CAST_PATTERNS[3])
+"""Patterns where one capitalised word is too little to be sure it is an actor."""
 _NOT_NAMES = frozenset(
     [
         "The",
@@ -195,8 +241,10 @@ def cast_pairs(sentence: str) -> list[CastPair]:
             character, actor = _clean_name(m.group("char")), _clean_name(m.group("actor"))
             if not character or not actor or character == actor:
                 continue
-            if pattern is _CAST_PATTERNS[2] and len(actor.split()) < 2:
+            if pattern in _FULL_NAME_ACTOR and len(actor.split()) < 2:
                 continue  # "X as Y" needs a full actor name to be a casting statement
+            if pattern is _CAST_PATTERNS[0] and len(actor.split()) == 1 < len(character.split()):
+                continue  # "Ciarán Hinds (Belfast)": a credit after a full name, not a role
             if any(ch.isdigit() for ch in actor + character):
                 continue
             key = (character.lower(), actor.lower())

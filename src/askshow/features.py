@@ -67,6 +67,11 @@ _WANTS: tuple[tuple[re.Pattern[str], str], ...] = (
 )  # fmt: skip
 
 
+def asks_yes_no(query: Query) -> bool:
+    """The question opens with an auxiliary verb: "is it out yet", "did they renew it"."""
+    return query.normalized.split(" ", 1)[0] in _YES_NO_OPENERS
+
+
 _NAMED = ("person", "place")
 """Kinds of value a capitalised name answers: "who plays ...", "where is it set"."""
 
@@ -287,7 +292,7 @@ def feature_rows(
     )
     asked = set(tokenize(query.question))
     asked_stems = {stem(w) for w in asked}
-    yes_no = float(query.normalized.split(" ", 1)[0] in _YES_NO_OPENERS)
+    yes_no = float(asks_yes_no(query))
     names = table.proper_names if wanted == "place" else table.names
     novel_person = np.array(
         [any(not name <= asked for name in names[int(r)]) for r in rows], dtype=np.float32

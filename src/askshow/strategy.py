@@ -20,7 +20,15 @@ from askshow import answer as compose
 from askshow import extract
 from askshow.answer import NOT_FOUND, Evidence
 from askshow.chunking import split_sentences
-from askshow.features import FEATURES, SentenceTable, feature_rows, holds, stem, wanted_type
+from askshow.features import (
+    FEATURES,
+    SentenceTable,
+    asks_yes_no,
+    feature_rows,
+    holds,
+    stem,
+    wanted_type,
+)
 from askshow.index import Generation
 from askshow.lexical import tokenize
 from askshow.models import Answer, Query, ShowRef
@@ -88,12 +96,26 @@ class Ranked:
     evidence: list[Evidence]
 
 
+def season_scope(query: Query) -> Callable[[SentenceRow], bool] | None:
+    """Which sentences may answer about the asked season. A date must be about it; a cast
+    line or plot point only must not name another season itself (its inherited scope is a
+    guess the ranker weighs). Applied before ranking, so the candidates and the ranker's
+    comparisons are among sentences that may answer, in training as in serving."""
+    season = query.season
+    if season is None:
+        return None
+    strict = query.intent == "release"
+    return lambda row: in_scope(row, season, strict=strict)
+
+
 def rank_sentences(
     loaded: Loaded, query: Query, encode: Encoder, article_ids: set[str] | None
 ) -> Ranked:
     generation = loaded.generation
     vector, aspect = encode([query.question, without_show(query)])
-    candidates = candidate_sentences(generation, query.question, vector, article_ids)
+    candidates = candidate_sentences(
+        generation, query.question, vector, article_ids, scope=season_scope(query)
+    )
     rows = feature_rows(generation, loaded.table, query, candidates, vector, aspect)
     probability = generation.ranker.predict_proba(rows)
     order = np.argsort(-probability, kind="stable")
@@ -118,14 +140,12 @@ class RankedStrategy:
         ranked = rank_sentences(loaded, query, encode, articles)
         rows = [generation.sentences[int(r)] for r in ranked.candidates.rows]
         by_span = {(r.article_id, r.start): r for r in rows}
-        # A date must be about the asked season; a cast line or plot point only must not
-        # name another season itself (its inherited scope is a guess the ranker weighs).
-        release = query.intent == "release"
+        # A bare "Yes." answers the article's own question, not an open one ("what is it about").
+        yes_no = asks_yes_no(query)
         keep = [
             i
             for i, ev in enumerate(ranked.evidence)
-            if not ev.text.rstrip().endswith("?")
-            and in_scope(by_span[(ev.article.id, ev.start)], query.season, strict=release)
+            if not ev.text.rstrip().endswith("?") and (yes_no or not _BARE_REPLY.fullmatch(ev.text))
         ]
         evidence = [ranked.evidence[i] for i in keep]
         probability = ranked.probability[keep]
@@ -157,9 +177,20 @@ class RankedStrategy:
                 )
             return abstain(query, compose.NO_DATE_LINES["unknown"].format(
                 what=f"{query.show} season {query.season}"))  # fmt: skip
-        if confidence < generation.ranker.threshold:
-            return abstain(query, NOT_FOUND, confidence)
         comp = compose.Composition(max_citations)
+        if confidence < generation.ranker.threshold:
+            if query.intent != "release" or not evidence:
+                return abstain(query, NOT_FOUND, confidence)
+            # No sentence is likely enough to hold the date, yet the show and season are
+            # known: that no date is confirmed is itself the grounded answer (with the status a
+            # sentence states: "hasn't been renewed").
+            what = f"{query.show} season {query.season}" if query.season else query.show
+            compose.compose_no_date(comp, evidence, what)
+            return Answer(
+                question=query.question, answer=comp.text, abstained=False, intent=query.intent,
+                show=ShowRef(query.show, query.season), confidence=round(confidence, 3),
+                citations=tuple(comp.citations),
+            )  # fmt: skip
         likely = [ev for ev, p in zip(evidence, probability, strict=True) if p >= 0.05][:12]
         wanted = wanted_type(query)
         if query.intent == "release" and wanted in DETAIL_TYPES:
@@ -194,6 +225,12 @@ class RankedStrategy:
             confidence=round(confidence, 3), citations=tuple(comp.citations),
         )  # fmt: skip
 
+
+_BARE_REPLY = re.compile(
+    r"\W*(yes|no|yeah|yep|nope|maybe|probably|possibly|definitely|absolutely|not yet)\W*",
+    re.IGNORECASE,
+)
+"""A sentence that is only a reply word: it answers the question before it and nothing else."""
 
 DETAIL_TYPES = frozenset({"clock", "weekday", "duration", "number"})
 """Values a release question can ask for that are not the date itself."""

@@ -15,6 +15,7 @@ from askshow.golden import GoldenQuestion
 from askshow.query import parse_query, without_show
 from askshow.ranker import Ranker
 from askshow.retrieve import candidate_sentences
+from askshow.strategy import season_scope
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def training_set(engine: Engine, questions: Sequence[GoldenQuestion]) -> Trainin
             continue
         articles = {a.id for a in generation.shows[query.show]}
         vector, aspect = engine.encode_queries([query.question, without_show(query)])
-        candidates = candidate_sentences(generation, query.question, vector, articles)
+        candidates = candidate_sentences(
+            generation, query.question, vector, articles, scope=season_scope(query)
+        )
         features = feature_rows(generation, loaded.table, query, candidates, vector, aspect)
         texts = [
             generation.articles[generation.sentences[int(r)].article_id].text[
