@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz
 
 from askshow.errors import CorpusError, CorpusInvalidError
+from askshow.frontmatter import split_front_matter
 from askshow.models import Article, Section
 from askshow.vocabulary import FULL_DATE, parse_full_date
 
@@ -59,18 +59,6 @@ _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|`([^`]+)`")
 _MD_TABLE_ROW = re.compile(r"^\|.*\|$")
 _MD_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+")
-
-
-@dataclass(frozen=True)
-class Metadata:
-    title: str | None = None
-    show: str | None = None
-    season: int | None = None
-    published: dt.date | None = None
-    url: str | None = None
-    author: str | None = None
-    platform: str | None = None
-    aliases: tuple[str, ...] = ()
 
 
 def discover(corpus_dir: Path) -> list[Path]:
@@ -146,9 +134,9 @@ def parse_article(
     raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     if not raw.strip():
         raise CorpusError(path, "empty file")
-    meta, body_lines = _split_front_matter(raw, path)
+    meta, body = split_front_matter(raw, path)
     title = meta.title
-    lines = list(body_lines)
+    lines = body.split("\n")
     title_line = _first_title_line(lines, markdown)
     if title_line is not None:
         index, found = title_line
@@ -211,122 +199,6 @@ def _clean_show(name: str) -> str:
     name = re.sub(r"^(the )?(second|third|next|new)\s+season\s+of\s+", "", name.strip(), flags=re.I)
     name = re.sub(r"\s+(on|at)\s*$", "", name.strip(" -–—:,("))
     return name.strip(" -–—:,(")
-
-
-def _split_front_matter(raw: str, path: Path) -> tuple[Metadata, list[str]]:
-    lines = raw.split("\n")
-    if lines[0].strip() != "---":
-        return Metadata(), lines
-    try:
-        close = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-    except StopIteration:
-        raise CorpusError(path, "front matter starts with --- but never closes", 1) from None
-    block = "\n".join(lines[1:close])
-    try:
-        data = yaml.safe_load(block)
-    except ValueError as exc:  # YAML reads 2025-13-45 as a date and fails building it
-        field = next((n for n in ("published",) if re.search(rf"^\s*{n}\s*:", block, re.M)), None)
-        line = _field_line(lines[1:close], field) if field else 1
-        raise CorpusError(
-            path, f"front matter `published` is not a real date ({exc})", line
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise CorpusError(path, f"front matter is not valid YAML: {reason}", line) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise CorpusError(path, "front matter must be a mapping of fields", 2)
-    return _metadata(data, lines[1:close], path), lines[close + 1 :]
-
-
-def _field_line(fm_lines: list[str], name: str) -> int:
-    for i, line in enumerate(fm_lines):
-        if re.match(rf"\s*{re.escape(name)}\s*:", line):
-            return i + 2
-    return 1
-
-
-def _metadata(data: dict[str, Any], fm_lines: list[str], path: Path) -> Metadata:
-    def text(name: str) -> str | None:
-        value = data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str | int | float):
-            raise CorpusError(
-                path, f"front matter `{name}` must be text", _field_line(fm_lines, name)
-            )
-        return str(value).strip() or None
-
-    season = data.get("season")
-    if season is not None and not (isinstance(season, int) and not isinstance(season, bool)):
-        if isinstance(season, str) and season.strip().isdigit():
-            season = int(season)
-        else:
-            raise CorpusError(
-                path, f"front matter `season` must be a whole number, got {season!r}",
-                _field_line(fm_lines, "season"),
-            )  # fmt: skip
-    if isinstance(season, int) and season < 1:
-        raise CorpusError(
-            path, f"front matter `season` must be 1 or more, got {season}",
-            _field_line(fm_lines, "season"),
-        )  # fmt: skip
-    url = text("url")
-    scheme = re.match(r"([a-z][a-z0-9+.-]*):", url or "", re.IGNORECASE)
-    if scheme and scheme.group(1).lower() not in ("http", "https"):
-        # A bare "example.com/page" is kept as written; "javascript:" is never served.
-        raise CorpusError(
-            path, f"front matter `url` must be an http:// or https:// address, got {url!r}",
-            _field_line(fm_lines, "url"),
-        )  # fmt: skip
-    published = data.get("published")
-    if published is not None:
-        published = _parse_date(published)
-        if published is None:
-            raise CorpusError(
-                path,
-                f"front matter `published` must be a date YYYY-MM-DD, got {data['published']!r}",
-                _field_line(fm_lines, "published"),
-            )
-    return Metadata(
-        title=text("title"),
-        show=text("show"),
-        season=season,
-        published=published,
-        url=url,
-        author=text("author"),
-        platform=text("platform"),
-        aliases=_aliases(data.get("aliases"), fm_lines, path),
-    )
-
-
-def _aliases(value: object, fm_lines: list[str], path: Path) -> tuple[str, ...]:
-    """Other names fans use for the show (`aliases: [OBX]`): a name or a list of names."""
-    if value is None:
-        return ()
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise CorpusError(
-            path, "front matter `aliases` must be a name or a list of names",
-            _field_line(fm_lines, "aliases"),
-        )  # fmt: skip
-    return tuple(n.strip() for n in names)
-
-
-def _parse_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _first_title_line(lines: list[str], markdown: bool) -> tuple[int, str] | None:
