@@ -1,12 +1,11 @@
-"""Article bodies: Markdown or scraped plain text -> normalized text and exact sections."""
+"""Article bodies: lines of Markdown or scraped text -> normalized text and exact sections."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from rapidfuzz import fuzz
 
@@ -29,46 +28,50 @@ _BOILERPLATE = re.compile(
 )
 _CAPTION_NUMBER = re.compile(r"\(\d+\)\s*$")
 _TERMINAL = re.compile(r"[.!:;,\"”’'…]$")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_BOLD_LINE = re.compile(r"^\*\*([^*]+)\*\*$")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|`([^`]+)`")
-_MD_TABLE_ROW = re.compile(r"^\|.*\|$")
-_MD_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+")
 
 
-def first_title_line(lines: list[str], markdown: bool) -> tuple[int, str] | None:
-    """Index and text of the title line: the first `# ` heading (Markdown) or first line (text)."""
+@dataclass(frozen=True)
+class Line:
+    """One line of an article body as plain text, and what its source says it is."""
+
+    text: str
+    kind: Literal["text", "heading", "label"] = "text"
+    """"heading": a Markdown heading; "label": a Markdown line all in bold ("**Cast**")."""
+    level: int = 0
+    """1-6 for a heading."""
+    joins: bool = False
+    """The line continues the paragraph of the line before it (a wrapped Markdown paragraph)."""
+
+
+def plain_text_lines(body: str) -> list[Line]:
+    """Scraped text: each non-blank line stands alone, kept as typed (`__x__` is not markup)."""
+    return [Line(line.strip()) for line in body.split("\n") if line.strip()]
+
+
+def take_title(lines: list[Line], markdown: bool) -> str | None:
+    """Remove and return the title: the first line of scraped text, or a Markdown article's
+    `# ` heading when no other heading comes before it."""
     for i, line in enumerate(lines):
-        if not line.strip():
+        if markdown and line.kind != "heading":
             continue
-        if markdown:
-            match = _MD_HEADING.match(line.strip())
-            if match and len(match.group(1)) == 1:
-                return i, _clean_inline(match.group(2))
-            if match:
-                return None
-            continue
-        return i, line.strip()
+        if markdown and line.level != 1:
+            return None
+        _remove(lines, i)
+        return line.text
     return None
 
 
-def find_byline(lines: list[str]) -> tuple[int, dt.date] | None:
-    """A byline near the top ("By Ann Lee | Posted June 20, 2025", "*Updated 20 May 2025*"):
-    a short line, not a sentence, that holds a full date. Its date is the publication date."""
-    seen = 0
-    for i, line in enumerate(lines):
-        bare = line.strip().strip("*_ ")
-        if not bare:
+def take_byline(lines: list[Line]) -> dt.date | None:
+    """Remove a byline near the top ("By Ann Lee | Posted June 20, 2025", "*Updated 20 May
+    2025*"): a short line, not a sentence, that holds a full date. Return that date."""
+    for i, line in enumerate(lines[:4]):
+        bare = line.text.strip().strip("*_ ")
+        if line.kind == "heading" or len(bare.split()) > 16 or re.search(r"[.!?]$", bare):
             continue
-        seen += 1
-        if seen > 4:
-            return None
-        if len(bare.split()) <= 16 and not re.search(r"[.!?]$", bare):
-            date = parse_full_date(bare)
-            if date is not None and (_BYLINE.search(bare) or not FULL_DATE.sub("", bare).strip()):
-                return i, date
+        date = parse_full_date(bare)
+        if date is not None and (_BYLINE.search(bare) or not FULL_DATE.sub("", bare).strip()):
+            _remove(lines, i)
+            return date
     return None
 
 
@@ -77,14 +80,14 @@ def find_byline(lines: list[str]) -> tuple[int, dt.date] | None:
 _BYLINE = re.compile(r"^(by|posted|updated|published|last updated|written by)\b|\|", re.I)
 
 
-def _squash_spaces(line: str) -> str:
-    return re.sub(r"[ \t\u00a0]+", " ", line).strip()
+def _remove(lines: list[Line], i: int) -> None:
+    """Drop line i; a wrapped line after it now starts its own paragraph."""
+    del lines[i]
+    if i < len(lines) and lines[i].joins:
+        lines[i] = replace(lines[i], joins=False)
 
 
-def _clean_inline(line: str) -> str:
-    line = _MD_IMAGE.sub("", line)
-    line = _MD_LINK.sub(r"\1", line)
-    line = _MD_EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", line)
+def squash_spaces(line: str) -> str:
     return re.sub(r"[ \t\u00a0]+", " ", line).strip()
 
 
@@ -101,14 +104,6 @@ def is_noise(line: str, *, title: str, show: str, season: int | None) -> bool:
     if season is not None:
         names.append(f"{show} season {season}".lower())
     return any(fuzz.ratio(bare, name) >= 90 for name in names)
-
-
-def _md_heading(line: str) -> re.Match[str] | None:
-    """A `#` heading, or a whole line in bold that reads as a label, not a sentence."""
-    bold = _MD_BOLD_LINE.match(line)
-    if bold and re.search(r"[.!,;]$", bold.group(1).strip()):
-        return None  # "**Wednesday, November 13, 2024, on Apple TV+.**" is an answer
-    return _MD_HEADING.match(line) or bold
 
 
 def _is_text_heading(line: str, next_is_text: bool) -> bool:
@@ -129,7 +124,9 @@ class _Block:
     text: str
 
 
-def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block]:
+def _blocks(
+    lines: list[Line], *, infer_headings: bool, title: str, show: str, season: int | None
+) -> list[_Block]:
     blocks: list[_Block] = []
     paragraph: list[str] = []
 
@@ -138,41 +135,21 @@ def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block
             blocks.append(_Block("text", " ".join(paragraph)))
             paragraph.clear()
 
-    for raw_line in lines:
-        stripped = raw_line.strip()
-        if not stripped:
+    for line in lines:
+        text = squash_spaces(line.text)
+        if line.kind != "text":
             flush()
-            continue
-        heading = _md_heading(stripped) if markdown else None
-        if heading is not None:
-            flush()
-            text = _clean_inline(heading.group(heading.lastindex or 1))
-            if text and fuzz.ratio(text.lower(), names["title"].lower()) < 90:
+            if text and fuzz.ratio(text.lower(), title.lower()) < 90:
                 blocks.append(_Block("heading", text))
             continue
-        if markdown and _MD_IMAGE.fullmatch(stripped):
-            flush()
+        if not text or is_noise(text, title=title, show=show, season=season):
+            flush()  # a noise line inside a paragraph splits it: what is left are two blocks
             continue
-        if markdown and _MD_TABLE_ROW.match(stripped):
-            flush()  # a table row is a line of its own: "Robert House – Justin Theroux"
-            cells = [_clean_inline(c) for c in stripped.strip("|").split("|")]
-            if not all(re.fullmatch(r":?-+:?", c) for c in cells):
-                paragraph.append(" – ".join(c for c in cells if c))
-                flush()
-            continue
-        # Plain text is kept as written: `__x__` or `[a](b)` there is text, not markup.
-        line = _clean_inline(_MD_BULLET.sub("", stripped)) if markdown else _squash_spaces(stripped)
-        if not line or is_noise(line, **names):
+        if not line.joins:
             flush()
-            continue
-        if markdown and not _MD_BULLET.match(stripped):
-            paragraph.append(line)
-        else:
-            flush()
-            paragraph.append(line)
-            flush()
+        paragraph.append(text)
     flush()
-    if not markdown:
+    if infer_headings:
         for i, block in enumerate(blocks):
             next_is_text = i + 1 < len(blocks) and blocks[i + 1].kind == "text"
             if _is_text_heading(block.text, next_is_text):
@@ -181,9 +158,12 @@ def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block
 
 
 def build_body(
-    lines: list[str], markdown: bool, *, title: str, show: str, season: int | None
+    lines: list[Line], *, infer_headings: bool, title: str, show: str, season: int | None
 ) -> tuple[str, tuple[Section, ...]]:
-    blocks = _classify(lines, markdown, title=title, show=show, season=season)
+    """The article text (blocks joined by blank lines, headings included) and its sections:
+    each heading with the exact span of the text under it. `infer_headings` finds the
+    headings of scraped text, which has no markup for them."""
+    blocks = _blocks(lines, infer_headings=infer_headings, title=title, show=show, season=season)
     parts: list[str] = []
     sections: list[Section] = []
     offset = 0

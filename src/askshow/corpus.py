@@ -7,9 +7,10 @@ import re
 import unicodedata
 from pathlib import Path
 
-from askshow.body import build_body, find_byline, first_title_line
+from askshow.body import build_body, plain_text_lines, take_byline, take_title
 from askshow.errors import CorpusError, CorpusInvalidError
 from askshow.frontmatter import split_front_matter
+from askshow.markdown import markdown_lines
 from askshow.models import Article
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
@@ -105,28 +106,22 @@ def parse_article(
     if not raw.strip():
         raise CorpusError(path, "empty file")
     meta, body = split_front_matter(raw, path)
-    title = meta.title
-    lines = body.split("\n")
-    title_line = first_title_line(lines, markdown)
-    if title_line is not None:
-        index, found = title_line
-        if title is None:
-            title = found
-        del lines[index]
+    # Markdown is parsed as Markdown; scraped text is read line by line, as typed.
+    lines = markdown_lines(body) if markdown else plain_text_lines(body)
+    found_title = take_title(lines, markdown)
+    title = meta.title if meta.title is not None else found_title
     if not title:
         raise CorpusError(
             path, "no title: expected front matter `title`, a `# ` heading or a first line", 1
         )
-    published = meta.published
-    byline = find_byline(lines)
-    if byline is not None:
-        index, date = byline
-        published = published or date
-        del lines[index]
+    byline_date = take_byline(lines)
+    published = meta.published or byline_date
     show, season, platform = infer_show(title)
     show = meta.show or show
     season = meta.season if meta.season is not None else season
-    text, sections = build_body(lines, markdown, title=title, show=show, season=season)
+    text, sections = build_body(
+        lines, infer_headings=not markdown, title=title, show=show, season=season
+    )
     if not text.strip():
         raise CorpusError(path, "no article text after the title")
     return Article(
