@@ -284,6 +284,7 @@ def _markdown_text(tmp_path: Path, body: str) -> str:
         ("[![trailer still](a.jpg)](https://youtu.be/x) Out now.", "Out now."),
         ("<span class='x'>Filming <i>wraps</i></span> in May.", "Filming wraps in May."),
         ("Airs soon. <script>track('x')</script>Stay tuned.", "Airs soon. Stay tuned."),
+        ('Trailer: <iframe src="https://youtu.be/x"/> out now.', "Trailer: out now."),
     ],
 )
 def test_markdown_markup_and_inline_html_become_text(

@@ -111,7 +111,7 @@ def _inline_lines(children: Sequence[Token]) -> list[tuple[str, bool]]:
             name = tag.group(2).lower() if tag else ""
             if name == "br":
                 end_line()
-            elif name in _HIDDEN_TAGS:
+            elif name in _HIDDEN_TAGS and not child.content.rstrip().endswith("/>"):
                 hidden = max(0, hidden + (-1 if tag and tag.group(1) else 1))
             # every other tag (<b onmouseover=...>, <span>, comments) is dropped, its words kept
         elif child.type in ("text", "code_inline"):
