@@ -36,7 +36,7 @@ class Line:
 
     text: str
     kind: Literal["text", "heading", "label"] = "text"
-    """"heading": a Markdown heading; "label": a Markdown line all in bold ("**Cast**")."""
+    """A Markdown heading, a label (a Markdown line all in bold: "**Cast**"), or text."""
     level: int = 0
     """1-6 for a heading."""
     joins: bool = False

@@ -27,8 +27,8 @@ _INLINE_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9-]*)")
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # CommonMark keeps raw HTML as html_block / html_inline tokens, so tags can be dropped
-    # while the words between them stay; tables and ~~strikethrough~~ are GitHub's additions
-    # that fan sites use.
+    # while the words between them stay. GitHub's tables are on (the cast guides use them),
+    # and its ~~strikethrough~~ so that the tildes go; the struck words stay, like emphasis.
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
@@ -81,11 +81,11 @@ def _paragraph(rendered: Sequence[tuple[str, bool]], labels: bool = False) -> li
         if not text:
             joins = False  # an image-only line splits the paragraph, as a blank line would
             continue
+        # "**Wednesday, November 13, 2024, on Apple TV+.**" is an answer, not a label.
         if labels and bold and not re.search(r"[.!,;]$", text):
             lines.append(Line(text, "label"))
             joins = False
             continue
-        # "**Wednesday, November 13, 2024, on Apple TV+.**" is an answer, not a label.
         lines.append(Line(text, joins=joins))
         joins = True
     return lines
