@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from askshow.chunking import Chunker, ChunkerSettings, count_tokens, split_sentences
 from askshow.corpus import parse_article, read_article
 from askshow.embedding import Embedder
-from tests.conftest import SEED
+from tests.conftest import DATA, SEED
 
 WORDS = ["Netflix", "season", "cast", "Park Ji-hu", "zombies", "2025.", "Dr.", "U.S.", "On-jo",
          "premiere", "the", "a", "fans", "hopefully", "Mr.", "confirmed", "(Kim Bo-Yoon)", "“quote”"]  # fmt: skip
@@ -28,6 +28,30 @@ article_md = st.lists(section, min_size=1, max_size=4).map(
     lambda secs: (
         "# Test Show Season 3: Everything\n\n"
         + "\n\n".join(f"## {h}\n\n" + "\n\n".join(ps) for h, ps in secs)
+    )
+)
+
+# The same articles written with markup: the reader must drop it and still give exact offsets.
+MARKUP_WORDS = [*WORDS, "**Netflix**", "[cast](https://x.y/cast)", '<b onmouseover="x()">Ada</b>',
+                "*hopefully*", "`2025`", "![still](a.jpg)", "&amp;", "Ji-hu<br>Kim"]  # fmt: skip
+markup_sentence = st.lists(st.sampled_from(MARKUP_WORDS), min_size=1, max_size=40).map(
+    lambda ws: "So " + " ".join(ws) + "."
+)
+markup_block = st.one_of(
+    st.lists(markup_sentence, min_size=1, max_size=4).map("\n".join),  # a wrapped paragraph
+    st.lists(markup_sentence, min_size=1, max_size=4).map(
+        lambda ss: "\n".join(f"{'  ' * (i % 2)}- {s}" for i, s in enumerate(ss))  # nested list
+    ),
+)
+markup_heading = st.sampled_from(["## Cast", "Plot\n----", "Release Date\n=====", "**Cast**"])
+article_md_markup = st.lists(
+    st.tuples(markup_heading, st.lists(markup_block, min_size=1, max_size=3)),
+    min_size=1,
+    max_size=4,
+).map(
+    lambda secs: (
+        "# Test Show Season 3: Everything\n\n"
+        + "\n\n".join(f"{h}\n\n" + "\n\n".join(bs) for h, bs in secs)
     )
 )
 
@@ -65,6 +89,24 @@ def test_chunk_invariants_hold_for_any_article(text: str, budget: int, embedder:
     _check_invariants(
         text, Chunker(ChunkerSettings(max_tokens=budget), embedder.count_tokens), embedder
     )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=article_md_markup, budget=st.integers(min_value=12, max_value=200))
+def test_chunk_invariants_hold_for_markdown_with_markup(
+    text: str, budget: int, embedder: Embedder
+) -> None:
+    _check_invariants(
+        text, Chunker(ChunkerSettings(max_tokens=budget), embedder.count_tokens), embedder
+    )
+    body = parse_article(text, article_id="t", path=Path("t.md"), markdown=True).text
+    assert not any(leak in body for leak in ("<", ">", "*", "](", "`", "&amp;", "--", "=="))
+
+
+def test_markup_article_chunks_hold_the_invariants(embedder: Embedder) -> None:
+    text = (DATA / "lantern-bay-season-3-markup.md").read_text()
+    for budget in (16, 200):  # several chunks per section, then one
+        _check_invariants(text, Chunker(ChunkerSettings(budget), embedder.count_tokens), embedder)
 
 
 def test_seed_chunks_hold_the_invariants(embedder: Embedder) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -262,3 +263,113 @@ def test_a_byline_date_is_the_publication_date(
     article = read_article(path)
     assert article.published == published
     assert (byline.strip("*") in article.text) is (published is None)
+
+
+MARKUP = DATA / "lantern-bay-season-3-markup.md"
+
+
+def _markdown_text(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "lantern-bay-season-3.md"
+    path.write_text(f"# Lantern Bay Season 3: Release Date\n\n{body}\n")
+    return read_article(path).text
+
+
+@pytest.mark.parametrize(
+    ("markdown", "text"),
+    [
+        ('<b onmouseover="x()">Ada</b> returns', "Ada returns"),
+        ("Streams on [Netflix](https://www.netflix.com/title/1).", "Streams on Netflix."),
+        ("It is **bold**, *new*, _odd_ and `typed`.", "It is bold, new, odd and typed."),
+        ("Ben &amp; Jo<!-- editor note --> return.", "Ben & Jo return."),
+        ("[![trailer still](a.jpg)](https://youtu.be/x) Out now.", "Out now."),
+        ("<span class='x'>Filming <i>wraps</i></span> in May.", "Filming wraps in May."),
+        ("Airs soon. <script>track('x')</script>Stay tuned.", "Airs soon. Stay tuned."),
+        ('Trailer: <iframe src="https://youtu.be/x"/> out now.', "Trailer: out now."),
+    ],
+)
+def test_markdown_markup_and_inline_html_become_text(
+    tmp_path: Path, markdown: str, text: str
+) -> None:
+    assert _markdown_text(tmp_path, markdown) == text
+
+
+def test_html_blocks_keep_prose_and_drop_embeds(tmp_path: Path) -> None:
+    text = _markdown_text(
+        tmp_path,
+        '<div class="ad"><script>loadAd()</script></div>\n\n'
+        '<iframe src="https://youtube.com/embed/x"></iframe>\n\n'
+        "<p>Filmed in <em>Maine</em>.</p>",
+    )
+    assert text == "Filmed in Maine."
+
+
+def test_nested_list_items_are_blocks_of_their_own(tmp_path: Path) -> None:
+    text = _markdown_text(
+        tmp_path,
+        "- Ada Park – Mira\n  - Jo Kim – Jo,\n    Mira's sister\n    1. a cameo\n- Ben Cho – Tom",
+    )
+    assert text.split("\n\n") == [
+        "Ada Park – Mira",
+        "Jo Kim – Jo, Mira's sister",
+        "a cameo",
+        "Ben Cho – Tom",
+    ]
+
+
+def test_setext_and_atx_headings_are_sections() -> None:
+    article = read_article(MARKUP)
+    assert article.title == "Lantern Bay Season 3: Release Date, Cast and Plot"  # setext `===`
+    assert [s.heading for s in article.sections] == [
+        "",
+        "Cast",  # setext `---`
+        "Newcomers",  # a line all in bold
+        "What will happen in season 3?",  # `## ... ##`
+    ]
+    assert article.published == dt.date(2025, 6, 20)  # a byline wrapped into the lead
+
+
+def test_markdown_article_sections_and_chunks_point_at_exact_text() -> None:
+    article = read_article(MARKUP)
+    lead = article.sections[0]
+    assert article.text[lead.start : lead.end].split("\n\n")[1] == (
+        "Ada returns as Mira, and the season premieres on Netflix on Friday, July 11, 2025."
+    )
+    for section in article.sections:
+        body = article.text[section.start : section.end]
+        assert body.strip() == body and body
+        assert section.heading not in body.split("\n\n")
+    chunks = Chunker().chunk(article)
+    assert chunks
+    for chunk in chunks:
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        section = article.section_at(chunk.start)
+        assert chunk.section == section.heading and chunk.end <= section.end
+
+
+def test_markdown_article_keeps_words_and_drops_markup() -> None:
+    text = read_article(MARKUP).text
+    for words in [
+        "Ada returns as Mira",
+        "All eight episodes drop at once & the finale runs 70 minutes.",
+        "Mira's sister Jo is played by Jin Kim, who joined in season 2",
+        "Mira Holt – Ada Park",
+        "Filming took place in Maine in early 2025.",
+        "Mira finally opens the locked room under the lighthouse.",
+        'called it "the season of answers". More news soon.',
+    ]:
+        assert words in text
+    for leak in ["<", ">", "**", "](", "![", "`", "&amp;", "---", "***", "loadAd", "youtube"]:
+        assert leak not in text
+    assert "Read More" not in text and "Recap" not in text  # a noise line inside a paragraph
+
+
+MARKUP_LEFTOVER = re.compile(
+    r"^(#{1,6} |[-*+>] |\||-{3,}$|\*{3,}$)|\*\*|\]\(|!\[|</?[a-z]+[ >]", re.M
+)
+
+
+def test_shipped_markdown_articles_have_no_markup_left() -> None:
+    for path in sorted(SHIPPED_CORPUS.glob("*.md")):
+        article = read_article(path)
+        for block in article.text.split("\n\n"):
+            assert not MARKUP_LEFTOVER.search(block), (path.name, block)

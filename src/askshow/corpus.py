@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
-from rapidfuzz import fuzz
-
+from askshow.body import build_body, plain_text_lines, take_byline, take_title
 from askshow.errors import CorpusError, CorpusInvalidError
-from askshow.models import Article, Section
-from askshow.vocabulary import FULL_DATE, parse_full_date
+from askshow.frontmatter import split_front_matter
+from askshow.markdown import markdown_lines
+from askshow.models import Article
 
 SUPPORTED_SUFFIXES = (".md", ".txt")
 MAX_ARTICLE_BYTES = 1_000_000
@@ -35,42 +30,6 @@ _SEASON_AFTER = re.compile(
 )
 _PART_AFTER = re.compile(r"^(?P<show>.+?)[\s:,\-–—(]+(?:part|volume|vol\.)\s+\w+\b", re.IGNORECASE)
 _SEASON_BEFORE = re.compile(r"^(?P<n>[a-z]+)\s+season\s+of\s+(?P<show>[^:!?|]+)", re.IGNORECASE)
-
-_LINK_NOISE = re.compile(
-    r"^(read more|also read|see also|must read|recommended( reading)?|you may also like"
-    r"|related( articles?| posts?| stories| reading)?|more from [\w ]+|also watch)"
-    r"\s*([:\-–—|>»]|$)",
-    re.IGNORECASE,
-)
-_BOILERPLATE = re.compile(
-    r"^(advertisements?|sponsored( content)?|ad|tweet|pin it|email|print|share"
-    r"|share (this|on|via)\b.*|(subscribe|sign up)\b.*(newsletter|updates|notifications).*"
-    r"|follow us\b.*|click here\b.*|continue reading\b.*|scroll down\b.*"
-    r"|(image|photo|picture|video)s?( credit| source)?s?\s*[:\-–].*"
-    r"|(credits?|source|via)\s*:.*)$",
-    re.IGNORECASE,
-)
-_CAPTION_NUMBER = re.compile(r"\(\d+\)\s*$")
-_TERMINAL = re.compile(r"[.!:;,\"”’'…]$")
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_BOLD_LINE = re.compile(r"^\*\*([^*]+)\*\*$")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])|`([^`]+)`")
-_MD_TABLE_ROW = re.compile(r"^\|.*\|$")
-_MD_BULLET = re.compile(r"^([-*+]|\d+[.)])\s+")
-
-
-@dataclass(frozen=True)
-class Metadata:
-    title: str | None = None
-    show: str | None = None
-    season: int | None = None
-    published: dt.date | None = None
-    url: str | None = None
-    author: str | None = None
-    platform: str | None = None
-    aliases: tuple[str, ...] = ()
 
 
 def discover(corpus_dir: Path) -> list[Path]:
@@ -146,29 +105,23 @@ def parse_article(
     raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     if not raw.strip():
         raise CorpusError(path, "empty file")
-    meta, body_lines = _split_front_matter(raw, path)
-    title = meta.title
-    lines = list(body_lines)
-    title_line = _first_title_line(lines, markdown)
-    if title_line is not None:
-        index, found = title_line
-        if title is None:
-            title = found
-        del lines[index]
+    meta, body = split_front_matter(raw, path)
+    # Markdown is parsed as Markdown; scraped text is read line by line, as typed.
+    lines = markdown_lines(body) if markdown else plain_text_lines(body)
+    found_title = take_title(lines, markdown)
+    title = meta.title if meta.title is not None else found_title
     if not title:
         raise CorpusError(
             path, "no title: expected front matter `title`, a `# ` heading or a first line", 1
         )
-    published = meta.published
-    byline = _byline(lines)
-    if byline is not None:
-        index, date = byline
-        published = published or date
-        del lines[index]
+    byline_date = take_byline(lines)
+    published = meta.published or byline_date
     show, season, platform = infer_show(title)
     show = meta.show or show
     season = meta.season if meta.season is not None else season
-    text, sections = _build_body(lines, markdown, title=title, show=show, season=season)
+    text, sections = build_body(
+        lines, infer_headings=not markdown, title=title, show=show, season=season
+    )
     if not text.strip():
         raise CorpusError(path, "no article text after the title")
     return Article(
@@ -211,289 +164,3 @@ def _clean_show(name: str) -> str:
     name = re.sub(r"^(the )?(second|third|next|new)\s+season\s+of\s+", "", name.strip(), flags=re.I)
     name = re.sub(r"\s+(on|at)\s*$", "", name.strip(" -–—:,("))
     return name.strip(" -–—:,(")
-
-
-def _split_front_matter(raw: str, path: Path) -> tuple[Metadata, list[str]]:
-    lines = raw.split("\n")
-    if lines[0].strip() != "---":
-        return Metadata(), lines
-    try:
-        close = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-    except StopIteration:
-        raise CorpusError(path, "front matter starts with --- but never closes", 1) from None
-    block = "\n".join(lines[1:close])
-    try:
-        data = yaml.safe_load(block)
-    except ValueError as exc:  # YAML reads 2025-13-45 as a date and fails building it
-        field = next((n for n in ("published",) if re.search(rf"^\s*{n}\s*:", block, re.M)), None)
-        line = _field_line(lines[1:close], field) if field else 1
-        raise CorpusError(
-            path, f"front matter `published` is not a real date ({exc})", line
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or "invalid YAML"
-        raise CorpusError(path, f"front matter is not valid YAML: {reason}", line) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise CorpusError(path, "front matter must be a mapping of fields", 2)
-    return _metadata(data, lines[1:close], path), lines[close + 1 :]
-
-
-def _field_line(fm_lines: list[str], name: str) -> int:
-    for i, line in enumerate(fm_lines):
-        if re.match(rf"\s*{re.escape(name)}\s*:", line):
-            return i + 2
-    return 1
-
-
-def _metadata(data: dict[str, Any], fm_lines: list[str], path: Path) -> Metadata:
-    def text(name: str) -> str | None:
-        value = data.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str | int | float):
-            raise CorpusError(
-                path, f"front matter `{name}` must be text", _field_line(fm_lines, name)
-            )
-        return str(value).strip() or None
-
-    season = data.get("season")
-    if season is not None and not (isinstance(season, int) and not isinstance(season, bool)):
-        if isinstance(season, str) and season.strip().isdigit():
-            season = int(season)
-        else:
-            raise CorpusError(
-                path, f"front matter `season` must be a whole number, got {season!r}",
-                _field_line(fm_lines, "season"),
-            )  # fmt: skip
-    if isinstance(season, int) and season < 1:
-        raise CorpusError(
-            path, f"front matter `season` must be 1 or more, got {season}",
-            _field_line(fm_lines, "season"),
-        )  # fmt: skip
-    url = text("url")
-    scheme = re.match(r"([a-z][a-z0-9+.-]*):", url or "", re.IGNORECASE)
-    if scheme and scheme.group(1).lower() not in ("http", "https"):
-        # A bare "example.com/page" is kept as written; "javascript:" is never served.
-        raise CorpusError(
-            path, f"front matter `url` must be an http:// or https:// address, got {url!r}",
-            _field_line(fm_lines, "url"),
-        )  # fmt: skip
-    published = data.get("published")
-    if published is not None:
-        published = _parse_date(published)
-        if published is None:
-            raise CorpusError(
-                path,
-                f"front matter `published` must be a date YYYY-MM-DD, got {data['published']!r}",
-                _field_line(fm_lines, "published"),
-            )
-    return Metadata(
-        title=text("title"),
-        show=text("show"),
-        season=season,
-        published=published,
-        url=url,
-        author=text("author"),
-        platform=text("platform"),
-        aliases=_aliases(data.get("aliases"), fm_lines, path),
-    )
-
-
-def _aliases(value: object, fm_lines: list[str], path: Path) -> tuple[str, ...]:
-    """Other names fans use for the show (`aliases: [OBX]`): a name or a list of names."""
-    if value is None:
-        return ()
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise CorpusError(
-            path, "front matter `aliases` must be a name or a list of names",
-            _field_line(fm_lines, "aliases"),
-        )  # fmt: skip
-    return tuple(n.strip() for n in names)
-
-
-def _parse_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _first_title_line(lines: list[str], markdown: bool) -> tuple[int, str] | None:
-    """Index and text of the title line: the first `# ` heading (Markdown) or first line (text)."""
-    for i, line in enumerate(lines):
-        if not line.strip():
-            continue
-        if markdown:
-            match = _MD_HEADING.match(line.strip())
-            if match and len(match.group(1)) == 1:
-                return i, _clean_inline(match.group(2))
-            if match:
-                return None
-            continue
-        return i, line.strip()
-    return None
-
-
-def _byline(lines: list[str]) -> tuple[int, dt.date] | None:
-    """A byline near the top ("By Ann Lee | Posted June 20, 2025", "*Updated 20 May 2025*"):
-    a short line, not a sentence, that holds a full date. Its date is the publication date."""
-    seen = 0
-    for i, line in enumerate(lines):
-        bare = line.strip().strip("*_ ")
-        if not bare:
-            continue
-        seen += 1
-        if seen > 4:
-            return None
-        if len(bare.split()) <= 16 and not re.search(r"[.!?]$", bare):
-            date = parse_full_date(bare)
-            if date is not None and (_BYLINE.search(bare) or not FULL_DATE.sub("", bare).strip()):
-                return i, date
-    return None
-
-
-# A date line reads as a byline when it is only the date or says who posted it and when;
-# "Release date: March 7, 2025" under the title is article text, not a byline.
-_BYLINE = re.compile(r"^(by|posted|updated|published|last updated|written by)\b|\|", re.I)
-
-
-def _squash_spaces(line: str) -> str:
-    return re.sub(r"[ \t\u00a0]+", " ", line).strip()
-
-
-def _clean_inline(line: str) -> str:
-    line = _MD_IMAGE.sub("", line)
-    line = _MD_LINK.sub(r"\1", line)
-    line = _MD_EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", line)
-    return re.sub(r"[ \t\u00a0]+", " ", line).strip()
-
-
-def is_noise(line: str, *, title: str, show: str, season: int | None) -> bool:
-    """Link lines, share/ad boilerplate and image captions: page furniture, not article text."""
-    if _LINK_NOISE.match(line) or _BOILERPLATE.match(line):
-        return True
-    if _TERMINAL.search(line) or line.endswith("?"):
-        return False
-    if _CAPTION_NUMBER.search(line):
-        return True
-    bare = _CAPTION_NUMBER.sub("", line).strip().lower()
-    names = [title.lower(), show.lower()]
-    if season is not None:
-        names.append(f"{show} season {season}".lower())
-    return any(fuzz.ratio(bare, name) >= 90 for name in names)
-
-
-def _md_heading(line: str) -> re.Match[str] | None:
-    """A `#` heading, or a whole line in bold that reads as a label, not a sentence."""
-    bold = _MD_BOLD_LINE.match(line)
-    if bold and re.search(r"[.!,;]$", bold.group(1).strip()):
-        return None  # "**Wednesday, November 13, 2024, on Apple TV+.**" is an answer
-    return _MD_HEADING.match(line) or bold
-
-
-def _is_text_heading(line: str, next_is_text: bool) -> bool:
-    """A short standalone question or label that introduces the paragraphs below it."""
-    if not next_is_text or len(line) > 100 or line[0] in "\"“'‘":
-        return False
-    words = len(line.split())
-    if re.search(r"[.!?]\s", line):
-        return False
-    if line.endswith("?"):
-        return words <= 14
-    return not _TERMINAL.search(line) and words <= 8
-
-
-@dataclass
-class _Block:
-    kind: str  # "heading" | "text"
-    text: str
-
-
-def _classify(lines: Iterable[str], markdown: bool, **names: Any) -> list[_Block]:
-    blocks: list[_Block] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(_Block("text", " ".join(paragraph)))
-            paragraph.clear()
-
-    for raw_line in lines:
-        stripped = raw_line.strip()
-        if not stripped:
-            flush()
-            continue
-        heading = _md_heading(stripped) if markdown else None
-        if heading is not None:
-            flush()
-            text = _clean_inline(heading.group(heading.lastindex or 1))
-            if text and fuzz.ratio(text.lower(), names["title"].lower()) < 90:
-                blocks.append(_Block("heading", text))
-            continue
-        if markdown and _MD_IMAGE.fullmatch(stripped):
-            flush()
-            continue
-        if markdown and _MD_TABLE_ROW.match(stripped):
-            flush()  # a table row is a line of its own: "Robert House – Justin Theroux"
-            cells = [_clean_inline(c) for c in stripped.strip("|").split("|")]
-            if not all(re.fullmatch(r":?-+:?", c) for c in cells):
-                paragraph.append(" – ".join(c for c in cells if c))
-                flush()
-            continue
-        # Plain text is kept as written: `__x__` or `[a](b)` there is text, not markup.
-        line = _clean_inline(_MD_BULLET.sub("", stripped)) if markdown else _squash_spaces(stripped)
-        if not line or is_noise(line, **names):
-            flush()
-            continue
-        if markdown and not _MD_BULLET.match(stripped):
-            paragraph.append(line)
-        else:
-            flush()
-            paragraph.append(line)
-            flush()
-    flush()
-    if not markdown:
-        for i, block in enumerate(blocks):
-            next_is_text = i + 1 < len(blocks) and blocks[i + 1].kind == "text"
-            if _is_text_heading(block.text, next_is_text):
-                block.kind = "heading"
-    return blocks
-
-
-def _build_body(
-    lines: list[str], markdown: bool, *, title: str, show: str, season: int | None
-) -> tuple[str, tuple[Section, ...]]:
-    blocks = _classify(lines, markdown, title=title, show=show, season=season)
-    parts: list[str] = []
-    sections: list[Section] = []
-    offset = 0
-    heading = ""
-    start: int | None = None
-    end = 0
-    for block in blocks:
-        if parts:
-            offset += 2  # the "\n\n" between blocks
-        if block.kind == "heading":
-            if start is not None:
-                sections.append(Section(heading, start, end))
-            heading, start = block.text, None
-        else:
-            if start is None:
-                start = offset
-            end = offset + len(block.text)
-        parts.append(block.text)
-        offset += len(block.text)
-    if start is not None:
-        sections.append(Section(heading, start, end))
-    return "\n\n".join(parts), tuple(sections)
