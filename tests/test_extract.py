@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from askshow.extract import cast_pairs, date_key, dates_agree
+from askshow.extract import cast_pairs, date_key, dates_agree, release_status
 from askshow.features import holds, wanted_type
 from askshow.query import ShowMatcher, parse_query
 
@@ -60,3 +60,10 @@ def test_dates_are_compared_as_dates() -> None:
     assert dates_agree(["26 November 2025", "November 2025"], ["Nov. 26, 2025"])
     assert not dates_agree(["December 3, 2025"], ["Nov. 26, 2025"])
     assert not dates_agree(["fall 2025"], ["summer 2025"])
+
+
+def test_a_plainly_stated_date_is_a_claim_and_a_hedged_one_a_guess() -> None:
+    assert release_status("Part 2 follows on November 7, 2024, with the last five episodes.") == (
+        "confirmed_date"
+    )
+    assert release_status("Part 2 could follow on November 7, 2024.") == "speculative"

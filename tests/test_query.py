@@ -97,3 +97,11 @@ def test_fan_initials_and_a_season_typed_onto_them() -> None:
     assert (st5.show, st5.season) == ("Stranger Things", 5)
     # "sh" would be Slow Horses and Sweet Home: two letters two shows share name neither
     assert parse_query("when is sh season 2 out", matcher).show is None
+
+
+def test_a_word_the_articles_never_use_one_letter_off_a_shows_initials_names_it() -> None:
+    known = {"set", "are", "the"}.__contains__
+    matcher = ShowMatcher(["Jujutsu Kaisen", "Abbott Elementary"], None, known)
+    assert parse_query("jjk season 3 story", matcher).show == "Jujutsu Kaisen"
+    # a word the articles use is never read as initials ("are" is one letter off "ae")
+    assert parse_query("where are joel and ellie living now", matcher).show is None

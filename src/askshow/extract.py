@@ -136,9 +136,11 @@ def release_status(sentence: str) -> ReleaseStatus:
         return "cancelled"
     if _NEGATED_RENEWAL.search(sentence):
         return "not_renewed"
+    # A date stated plainly is a claim, whether or not the writer adds "officially": fan
+    # articles say "Part 2 follows on November 7, 2024". Only hedging makes it a guess.
     if (
         _FULL_DATE.search(sentence)
-        and sentence_label == "confirmed"
+        and sentence_label != "speculative"
         and _RELEASE_VERB.search(sentence)
     ):
         return "confirmed_date"

@@ -53,8 +53,9 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), show_progress=False))
 
     def knows(self, word: str) -> bool:
-        """Whether a token (as `tokenize` gives it) occurs anywhere in the indexed texts."""
-        return word in self._vocab
+        """Whether a token (as `tokenize` gives it) occurs anywhere in the indexed texts; a
+        stopword counts as known, since the index drops every one of them."""
+        return word in self._vocab or word in _STOPWORDS
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query word is indexed)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,9 +136,16 @@ class ShowMatch:
 class ShowMatcher:
     """Fuzzy show detection over the shows of one index generation."""
 
-    def __init__(self, shows: Iterable[str], extra: dict[str, set[str]] | None = None) -> None:
-        """`extra` maps a show to names editors gave it (front matter `aliases`)."""
+    def __init__(
+        self,
+        shows: Iterable[str],
+        extra: dict[str, set[str]] | None = None,
+        known: Callable[[str], bool] | None = None,
+    ) -> None:
+        """`extra` maps a show to names editors gave it (front matter `aliases`); `known`
+        tells whether the articles use a word (a fan's own initials are words they never use)."""
         extra = extra or {}
+        self._known = known
         named = {
             show: aliases(show) | {normalize(n) for n in extra.get(show, ())} for show in shows
         }
@@ -192,9 +199,21 @@ class ShowMatcher:
             s == best.show and fuzz.ratio(a, _window(normalized, best.span)) >= _threshold(a)
             for a, s in self._aliases
         )
-        if alias_ok:
+        if alias_ok or self._fan_initials(normalized, best):
             return best, None
         return None, best.show if best.score >= 60 else None
+
+    def _fan_initials(self, normalized: str, best: ShowMatch) -> bool:
+        """A word the articles never use that is a show's initials give or take one letter:
+        fans split or join words ("jjk" for Jujutsu Kaisen, "aoud" for All of Us Are Dead)."""
+        typed = _window(normalized, best.span)
+        if self._known is None or " " in typed or len(typed) < 3 or self._known(typed):
+            return False
+        return any(
+            show == best.show and " " not in alias and len(alias) <= 5
+            and _one_letter_apart(alias, typed)
+            for alias, show in self._aliases
+        )  # fmt: skip
 
     def resolve(self, name: str) -> tuple[str | None, str | None]:
         """A show given by name (the API's `show` field): exact-ish match or a suggestion."""
@@ -206,6 +225,14 @@ class ShowMatcher:
         if score >= 85:
             return show, None
         return None, show if score >= 60 else None
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Same first letter, and the shorter is the longer with one letter left out."""
+    short, long = sorted((a, b), key=len)
+    if len(long) != len(short) + 1 or short[:1] != long[:1]:
+        return False
+    return any(long[:i] + long[i + 1 :] == short for i in range(1, len(long)))
 
 
 def _window(normalized: str, span: tuple[int, int]) -> str:

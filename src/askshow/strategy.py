@@ -52,7 +52,7 @@ class Loaded:
             | set(generation.entities.aliases.get(show, ()))
             for show, articles in generation.shows.items()
         }
-        self.matcher = ShowMatcher(generation.shows, given)
+        self.matcher = ShowMatcher(generation.shows, given, generation.sentence_lexical.knows)
 
     @cached_property
     def rows_by_article(self) -> dict[str, list[int]]:
