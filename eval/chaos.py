@@ -305,7 +305,7 @@ def main() -> None:
     runs = [o for o in outcomes if o.killed]
     survived = sum(not o.problems for o in runs)
     uncut = [o for o in outcomes if not o.killed]
-    print(f"\nsurvived: {survived}/{len(runs)} kills (and {len(uncut)} builds that finished "
+    print(f"\nsurvived: {survived}/{len(runs)} kills (and {len(uncut)} build(s) that finished "
           f"before their kill: {sum(not o.problems for o in uncut)} fine)")  # fmt: skip
     for phase, count in Counter(o.phase for o in outcomes).most_common():
         print(f"  {count:3d} {'' if 'finished' in phase else 'killed '}{phase}")
