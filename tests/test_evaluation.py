@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from askshow.embedding import Embedder
 from askshow.errors import AskshowError, IndexNotFoundError
 from askshow.evaluation import (
     THRESHOLDS,
@@ -18,6 +24,7 @@ from askshow.evaluation import (
     HttpArticles,
     Report,
     build_report,
+    check_server,
     check_thresholds,
     denies_date,
     engine_answerer,
@@ -33,8 +40,9 @@ from askshow.evaluation import (
     summarize,
     worst_failures,
 )
+from askshow.index import build_generation
 from askshow.models import Answer, Citation, ShowRef
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Server, _free_port, copy_corpus, running_server
 
 NEW = "new-article"
 OLD = "old-article"
@@ -492,6 +500,13 @@ def test_http_failure_is_a_failed_answer_not_a_crash(server: ThreadingHTTPServer
     assert server_gone["error"].startswith("request failed")
 
 
+def test_check_server_refuses_what_is_not_a_ready_askshow(server: ThreadingHTTPServer) -> None:
+    with pytest.raises(AskshowError, match=r"/ready answered HTTP 404: not an askshow server"):
+        check_server(f"http://127.0.0.1:{server.server_address[1]}", timeout=5)
+    with pytest.raises(AskshowError, match=r"cannot reach http://127\.0\.0\.1:9: .*refused"):
+        check_server("http://127.0.0.1:9", timeout=5)
+
+
 def test_the_sealed_split_is_scored_but_never_shown() -> None:
     sealed_question = golden(id="bad", question="who plays joyce", split="test")
     report = build_report([score_question(sealed_question, reply("No idea."), ARTICLES)])
@@ -520,3 +535,83 @@ def test_saying_nothing_is_announced_declines_without_a_date(answer: str, declin
     result = score_question(unanswerable, reply(answer), ARTICLES)
     assert result.declined is declines
     assert ("answered an unanswerable question" in result.reasons) is not declines
+
+
+# `askshow eval --url` as QA runs it: the CLI in its own process against a real server
+
+
+LIVE_GOLDEN = [
+    {"id": "cast-1", "question": "who plays captain rhea vance in lantern bay", "category": "cast",
+     "expected_any": ["Dana Okafor"], "sources": ["lantern-bay-season-3"], "split": "dev"},
+    {"id": "release-1", "question": "when does stranger things 5 come out",
+     "category": "release", "expected_any": ["November 26, 2025"],
+     "sources": ["stranger-things-season-5-confirmed"], "split": "dev"},
+    {"id": "none-1", "question": "who plays the lighthouse keeper in lantern bay",
+     "category": "unanswerable", "expected_any": [], "sources": [], "split": "dev"},
+]  # fmt: skip
+LIVE_BARS = "answer_accuracy = 1\ncitation_precision = 1\ngrounding = 1\nabstention_recall = 1\n"
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Server]:
+    """A real `askshow serve` over an index of two small articles."""
+    root = tmp_path_factory.mktemp("eval-url")
+    corpus = copy_corpus(
+        root / "small-corpus", "lantern-bay-season-3.txt", "stranger-things-season-5-confirmed.md"
+    )
+    build_generation(corpus, root / "small-index", embedder)
+    with running_server(root / "served", root / "small-index") as srv:
+        yield srv
+
+
+def run_eval_cli(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
+    golden_file, bars = tmp_path / "golden.jsonl", tmp_path / "bars.toml"
+    golden_file.write_text("".join(json.dumps(q) + "\n" for q in LIVE_GOLDEN))
+    bars.write_text(LIVE_BARS)
+    # No index where the CLI would look in-process: every answer must come over HTTP.
+    env = dict(os.environ, ASKSHOW_INDEX_DIR=str(tmp_path / "no-index"))
+    command = [sys.executable, "-m", "askshow.cli", "eval", "--url", url, "--golden",
+               str(golden_file), "--thresholds", str(bars), "--report", str(tmp_path / "out.json")]  # fmt: skip
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+ASKED = re.compile(r'askshow_requests_total\{[^}]*route="/api/ask"[^}]*status="200"[^}]*\} (\S+)')
+
+
+def asked(server: Server) -> int:
+    """POST /api/ask requests the server has answered with 200, from its /metrics."""
+    found = ASKED.search(httpx.get(f"{server.url}/metrics", timeout=10).text)
+    return int(float(found.group(1))) if found else 0
+
+
+@pytest.mark.slow
+def test_eval_url_scores_a_real_server(tmp_path: Path, small_server: Server) -> None:
+    before = asked(small_server)
+    result = run_eval_cli(tmp_path, small_server.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "eval passed the bar" in result.stdout
+    assert asked(small_server) - before == len(LIVE_GOLDEN)
+    report = json.loads((tmp_path / "out.json").read_text())
+    overall = report["metrics"]["overall"]
+    assert overall["n"] == 3
+    assert overall["answer_accuracy"] == overall["citation_precision"] == 1.0
+    assert overall["abstention_recall"] == 1.0 and overall["false_abstention"] == 0.0
+    by_id = {q["question"]["id"]: q for q in report["questions"]}
+    for answerable in ("cast-1", "release-1"):
+        scored = by_id[answerable]
+        assert scored["error"] is None and not scored["abstained"]
+        assert scored["correct"] and scored["grounded"] and scored["rank"] == 1
+        assert scored["citations"] == scored["precise_citations"] > 0
+    assert by_id["none-1"]["declined"] and by_id["none-1"]["reasons"] == []
+    assert "Dana Okafor" in by_id["cast-1"]["answer"]
+
+
+def test_eval_url_at_a_dead_port_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"  # free: nothing listens there
+    result = run_eval_cli(tmp_path, url)
+    assert result.returncode == 1
+    assert result.stdout == ""  # no table of failed questions
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot reach {url}: [Errno 111] Connection refused"
+    ]
+    assert not (tmp_path / "out.json").exists()

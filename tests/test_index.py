@@ -195,6 +195,41 @@ def test_build_killed_midway_leaves_previous_generation_live(
     assert not list((index_dir / "generations").glob(".tmp-*"))
 
 
+@pytest.mark.slow
+def test_leftovers_of_killed_builds_do_not_pile_up(
+    small_corpus: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    index_dir = tmp_path / "index"
+    built = [build_generation(small_corpus, index_dir, embedder, keep=3).generation for _ in "abc"]
+    root = index_dir / "generations"
+    # What two earlier kills left: a generation a prune had half removed (older than all), and
+    # one renamed into place but never published (newer than the live one).
+    half_removed = root / "20000101T000000000-00000000"
+    shutil.copytree(root / built[0], half_removed)
+    (half_removed / "vectors.faiss").unlink()
+    unpublished = root / f"{built[-1]}-unpublished"
+    shutil.copytree(root / built[-1], unpublished)
+    # Kill the next build once it writes its own temporary generation.
+    env = _cli_env(tmp_path) | {"ASKSHOW_KEEP_GENERATIONS": "3"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "askshow.cli", "index", "build", "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while process.poll() is None and not list(root.glob(".tmp-*")):
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert current_generation_id(index_dir) == built[-1]  # killed before it published
+    # Only the killed build's own temporary folder is extra: the newest three stay.
+    assert len(list(root.glob(".tmp-*"))) == 1
+    assert {p.name for p in root.iterdir() if not p.name.startswith(".")} == {
+        unpublished.name, built[-1], built[-2]
+    }  # fmt: skip
+    assert load_current(index_dir, embedder).id == built[-1]
+
+
 def test_cli_build_and_status(small_corpus: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     built = runner.invoke(main, ["index", "build"])

@@ -298,6 +298,7 @@ def eval_command(
         questions = [q for q in questions if q.split in splits]
     articles: Mapping[str, str]
     if url:
+        ev.check_server(url)
         answerer, articles = ev.http_answerer(url), ev.HttpArticles(url)
     else:
         from askshow.chunking import ChunkerSettings

@@ -20,6 +20,7 @@ from askshow.golden import (
     Answerer,
     GoldenQuestion,
     HttpArticles,
+    check_server,
     engine_answerer,
     engine_articles,
     http_answerer,
@@ -28,7 +29,7 @@ from askshow.golden import (
 
 __all__ = [
     "CATEGORIES", "SEALED_SPLIT", "SPLITS", "Answerer", "GoldenQuestion", "HttpArticles", "Metrics", "Report",
-    "build_report", "check_thresholds", "engine_answerer", "engine_articles", "format_failures",
+    "build_report", "check_server", "check_thresholds", "engine_answerer", "engine_articles", "format_failures",
     "format_table", "http_answerer", "load_golden", "load_thresholds", "run_eval",
     "score_question", "summarize", "worst_failures",
 ]  # fmt: skip

@@ -140,6 +140,21 @@ def http_answerer(url: str, timeout: float = 30) -> Answerer:
     return answer
 
 
+def check_server(url: str, timeout: float = 10) -> None:
+    """Raise AskshowError, in one line, unless {url}/ready says an askshow index is loaded:
+    without this, a wrong --url would fail every question and bury the cause in a table."""
+    address = url.rstrip("/") + "/ready"
+    try:
+        _request_json(address, timeout)
+    except urllib.error.HTTPError as exc:
+        raise AskshowError(f"{address} answered HTTP {exc.code}: not an askshow server ready to "
+                           "answer (no index loaded yet?)") from None  # fmt: skip
+    except urllib.error.URLError as exc:
+        raise AskshowError(f"cannot reach {url}: {exc.reason}") from None
+    except _ERRORS as exc:
+        raise AskshowError(f"cannot ask {url}: {exc}") from None
+
+
 class HttpArticles(dict[str, str]):
     """Article texts from GET {url}/api/articles/{id}, fetched on first lookup and kept.
 

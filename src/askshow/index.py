@@ -328,8 +328,12 @@ def build_generation(
     root = index_dir / "generations"
     with build_lock(index_dir):
         root.mkdir(parents=True, exist_ok=True)
-        for stale in root.glob(".tmp-*"):  # left by a build that was killed
+        # A killed build may have left its temporary folder, a generation renamed into place
+        # but never published, or one its prune had half removed: start from what a finished
+        # build leaves, so leftovers of one kill never pile up with the next one's.
+        for stale in root.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        prune(index_dir, keep)
         articles = read_corpus(corpus_dir)
         corpus_hash, file_hashes = corpus_fingerprint(corpus_dir)
         chunker = Chunker(chunker_settings, count_model_tokens=embedder.count_tokens)
