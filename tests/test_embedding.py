@@ -57,6 +57,15 @@ def test_batcher_hands_failures_to_the_caller(embedder: Embedder) -> None:
     assert batcher.batches == 1
 
 
+def test_a_killed_exports_leftover_is_removed_by_the_next_export(tmp_path: Path) -> None:
+    """SIGKILL skips `finally`: a half-copied ".onnx-*" folder stays until the next export."""
+    leftover = tmp_path / ".onnx-killed" / "model"
+    leftover.mkdir(parents=True)
+    (leftover / "model.safetensors").write_bytes(b"half a model")
+    Embedder(backend="onnx", cache_dir=tmp_path).encode(["warm up"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".onnx-")]
+
+
 def test_onnx_backend_matches_torch_and_is_exported_once(
     tmp_path: Path, embedder: Embedder
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -188,11 +189,25 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     if (target / "onnx" / "model.onnx").is_file() and (target / "verified.json").is_file():
         return target
     import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # One export at a time per folder; holding the lock, any ".onnx-*" folder is the leftover
+    # of an export that was killed (its `finally` never ran), so it goes before a new one.
+    with open(target.parent / ".onnx.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / "onnx" / "model.onnx").is_file() and (target / "verified.json").is_file():
+            return target  # another process exported it while this one waited
+        for stale in target.parent.glob(".onnx-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return _export(model_dir, target)
+
+
+def _export(model_dir: Path, target: Path) -> Path:
+    import shutil
     import tempfile
 
     from sentence_transformers import SentenceTransformer
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent)) / "model"
     try:
         shutil.copytree(model_dir, work, ignore=shutil.ignore_patterns("onnx", "*.onnx"))
