@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -298,9 +299,14 @@ QUESTION_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
+def _alias_words(show: str) -> frozenset[str]:
+    return frozenset(w for a in aliases(show) for w in a.split())
+
+
 def _show_words(query: Query) -> set[str]:
-    named = {w for a in aliases(query.show) for w in a.split()} if query.show else set()
-    return named | set(query.show_words) | {t for w in query.show_words for t in tokenize(w)}
+    named = _alias_words(query.show) if query.show else frozenset()
+    return set(named) | set(query.show_words) | {t for w in query.show_words for t in tokenize(w)}
 
 
 def _is_show_word(word: str, show_words: set[str]) -> bool:
