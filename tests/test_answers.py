@@ -283,3 +283,8 @@ def test_who_does_an_actor_play_reads_the_pair_the_right_way_round(engine: Engin
 def test_a_bare_reply_sentence_does_not_answer_an_open_question(engine: Engine) -> None:
     answer = engine.ask("what is yellowjackets s3 about")
     assert not answer.answer.startswith("Yes.")
+
+
+def test_a_length_no_article_states_is_not_answered_with_other_facts(engine: Engine) -> None:
+    """Dates and renewal news are near "how long is the finale", but none is a length."""
+    assert engine.ask("how long is the severance season 2 finale episode").abstained

@@ -67,3 +67,8 @@ def test_a_plainly_stated_date_is_a_claim_and_a_hedged_one_a_guess() -> None:
         "confirmed_date"
     )
     assert release_status("Part 2 could follow on November 7, 2024.") == "speculative"
+
+
+def test_a_count_is_not_the_digits_of_a_date() -> None:
+    assert holds("number", "Season 2 has ten episodes.")
+    assert not holds("number", "Season 2 premiered on January 16, 2026, in Japan.")

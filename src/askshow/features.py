@@ -72,6 +72,9 @@ def asks_yes_no(query: Query) -> bool:
     return query.normalized.split(" ", 1)[0] in _YES_NO_OPENERS
 
 
+_NUMBERED_NAME = re.compile(r"\b(season|series|part|volume|vol|cour|s)\.?\s*\d+\b", re.I)
+"""A number that names something ("Season 2", "Part 3") rather than counting."""
+
 _NAMED = ("person", "place")
 """Kinds of value a capitalised name answers: "who plays ...", "where is it set"."""
 
@@ -82,6 +85,9 @@ def holds(kind: str, text: str) -> bool:
         return bool(extract.cast_pairs(text) or _PERSON.search(text[1:]))
     if kind == "place":
         return bool(_PROPER.search(text[1:]))
+    if kind == "number":  # a count, not the digits of a date, a time of day or a name
+        text = _VALUE_TYPES["clock"].sub(" ", _VALUE_TYPES["date"].sub(" ", text))
+        text = _NUMBERED_NAME.sub(" ", text)
     return bool(_VALUE_TYPES[kind].search(text))
 
 

@@ -218,6 +218,10 @@ class RankedStrategy:
             if not comp.citations and _unmentioned_name(generation, query, likely):
                 return abstain(query, NOT_FOUND, confidence)  # a name nobody casts: no guess
         if not comp.parts:
+            if wanted in DETAIL_TYPES and not any(
+                holds(wanted, ev.text) for ev in evidence[:8]
+            ):  # "how long is the finale": no likely sentence holds a length
+                return abstain(query, NOT_FOUND, confidence)
             _top_sentences(comp, evidence, probability)
         return Answer(
             question=query.question, answer=comp.text, abstained=False, intent=query.intent,
