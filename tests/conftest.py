@@ -91,9 +91,9 @@ class Server:
 
 
 @contextmanager
-def running_server(root: Path, index_src: Path, **env: str) -> Iterator[Server]:
+def running_server(root: Path, index_src: Path, workers: int = 1, **env: str) -> Iterator[Server]:
     """A real `askshow serve` on a free loopback port, over copies of the corpus and index."""
-    server = _launch(root, index_src, **env)
+    server = _launch(root, index_src, workers, **env)
     try:
         yield server
     finally:
@@ -101,14 +101,15 @@ def running_server(root: Path, index_src: Path, **env: str) -> Iterator[Server]:
         server.process.wait(10)
 
 
-def _launch(root: Path, index_src: Path, **env: str) -> Server:
+def _launch(root: Path, index_src: Path, workers: int, **env: str) -> Server:
     corpus, index = root / "corpus", root / "index"
     shutil.copytree(SHIPPED_CORPUS, corpus)
     shutil.copytree(index_src, index)
     port = _free_port()
     environ = dict(os.environ, ASKSHOW_CORPUS_DIR=str(corpus), ASKSHOW_INDEX_DIR=str(index), **env)
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "askshow.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "askshow.cli", *command],
         env=environ,
         stdout=subprocess.DEVNULL,
         stderr=(root / "server.log").open("wb"),

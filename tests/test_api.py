@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -211,6 +212,13 @@ def test_saturated_server_refuses_fast_with_retry_after(
         assert refused.headers["retry-after"] == "1"
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert refused.elapsed.total_seconds() < 1.0
+        assert _metric(srv, "askshow_rejected_total") == codes.count(503)
+
+
+def _metric(server: Server, name: str) -> float:
+    """One unlabelled sample from the server's /metrics."""
+    lines = httpx.get(f"{server.url}/metrics").text.splitlines()
+    return float(next(line.split()[1] for line in lines if line.startswith(name + " ")))
 
 
 def test_slow_answer_hits_the_time_limit(tmp_path: Path, shipped_index: Path) -> None:
@@ -229,3 +237,75 @@ def test_model_is_loaded_before_ready(server: Server) -> None:
     loaded = log.find("Loading SentenceTransformer model")
     started = log.find("Application startup complete")
     assert 0 <= loaded < started, log[-2000:]
+
+
+def _access_log(server: Server) -> list[dict[str, object]]:
+    """The JSON access-log lines the workers wrote."""
+    lines = (server.corpus.parent / "server.log").read_text().splitlines()
+    return [json.loads(line[line.index("{") :]) for line in lines if "askshow.access" in line]
+
+
+def _wait_for_lines(server: Server, client: str, count: int) -> list[dict[str, object]]:
+    """The access-log lines of `client` once there are `count` (a worker writes its line just
+    after answering)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in _access_log(server) if line["client"] == client]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def _pids_serving(server: Server, version: str) -> set[object]:
+    """The workers that have answered from `version`."""
+    return {line["pid"] for line in _access_log(server) if line["index_version"] == version}
+
+
+def _from(address: str) -> httpx.Client:
+    """A client on its own loopback address: to the rate limiter, another client."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30)
+
+
+def test_two_workers_share_reindexes_and_the_rate_limit(
+    tmp_path: Path, shipped_index: Path
+) -> None:
+    # `askshow serve --workers 2`: each request below opens its own connection, so the
+    # kernel hands them to either worker; the access log says which one (pid) answered.
+    with running_server(
+        tmp_path, shipped_index, workers=2, ASKSHOW_ADMIN_TOKEN=TOKEN, ASKSHOW_RATE_LIMIT="6"
+    ) as srv:
+        before = httpx.get(f"{srv.url}/ready").json()["index_version"]
+        shutil.copy(DATA / "lantern-bay-season-3.txt", srv.corpus)
+        with _from("127.0.0.1") as http:
+            started = http.post(
+                f"{srv.url}/api/admin/reindex", headers={"Authorization": f"Bearer {TOKEN}"}
+            )
+            assert started.status_code == 202
+            # A reindex asked of one worker goes live in both: /ready (not rate limited)
+            # until ten answers in a row report the new generation and both workers (pids
+            # in the access log) have served it.
+            streak: list[str] = []
+            deadline = time.monotonic() + 300
+            while len(streak) < 10 or len(_pids_serving(srv, streak[0])) < 2:
+                assert time.monotonic() < deadline, f"not live in both workers: {streak}"
+                version = httpx.get(f"{srv.url}/ready").json()["index_version"]
+                streak = [*streak, version] if version != before else []
+                time.sleep(0.2)
+            after = streak[0]
+            assert set(streak) == {after}
+            question = {"question": "who plays captain rhea vance in lantern bay"}
+            answers = [http.post(f"{srv.url}/api/ask", json=question).json() for _ in range(4)]
+        assert all("Dana Okafor" in a["answer"] and a["index_version"] == after for a in answers)
+
+        # Another client: its own count of 6 a minute, kept once for both workers. The
+        # kernel may hand many connections in a row to one worker, so the client asks (a
+        # new connection each time) until both workers have had some of its requests.
+        asked: list[dict[str, object]] = []
+        while len(asked) < 10 or len({line["pid"] for line in asked}) < 2:
+            assert len(asked) < 60, f"one worker got every connection: {asked}"
+            with _from("127.0.0.2") as http:
+                http.post(f"{srv.url}/api/ask", json={"question": "who plays nam-ra"})
+            asked = _wait_for_lines(srv, "127.0.0.2", len(asked) + 1)
+        # Counted per worker, each would answer 6 itself; counted once, the 7th onwards is
+        # refused whichever worker it reaches, one that answered fewer than 6 included.
+        assert [line["status"] for line in asked] == [200] * 6 + [429] * (len(asked) - 6)

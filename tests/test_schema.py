@@ -105,3 +105,28 @@ def test_blank_question_is_ruled_out_by_the_schema_and_the_api(server: Server) -
     response = httpx.post(f"{server.url}/api/ask", json=body, timeout=30)
     assert response.status_code == 400
     assert response.json()["detail"] == "question: must not be blank"
+
+
+def test_every_success_response_is_a_typed_body() -> None:
+    """No route answers an untyped object: each 2xx body is a Struct with named properties
+    (or a list of them), so clients can rely on the schema for every route."""
+    schemas = OPENAPI["components"]["schemas"]
+
+    def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+        if schema.get("type") == "array":
+            return resolve(schema["items"])
+        return schemas[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+    checked, untyped = [], []
+    for path, operations in OPENAPI["paths"].items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                if not code.startswith("2"):
+                    continue
+                for content in response.get("content", {}).values():
+                    checked.append(f"{method.upper()} {path}")
+                    if not resolve(content["schema"]).get("properties"):
+                        untyped.append(f"{method.upper()} {path} {code}")
+    assert untyped == []
+    assert {"GET /health", "GET /ready", "POST /api/admin/reindex"} <= set(checked)
+    assert len(checked) == 7, checked

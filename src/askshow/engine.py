@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import replace
 
 import faiss
 import numpy as np
+from cachetools import LRUCache, cached
 
 from askshow.answer import NOT_FOUND
 from askshow.embedding import Embedder, QueryBatcher
@@ -20,31 +20,6 @@ from askshow.strategy import STRATEGIES, Loaded, abstain, rank_sentences
 
 DEFAULT_CITATIONS = 6
 DEFAULT_STRATEGY = "ranked"
-
-
-class _LRU:
-    """A small thread-safe least-recently-used cache."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[object, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: object) -> object | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key: object, value: object) -> None:
-        if self.size == 0:
-            return
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
 
 
 class Engine:
@@ -65,8 +40,14 @@ class Engine:
         self.strategy = STRATEGIES[strategy]
         self._batcher = QueryBatcher(embedder)
         self._loaded = self._load(generation)
-        self._vectors = _LRU(2 * cache_size)
-        self._answers = _LRU(cache_size)
+        # cachetools caches are not thread-safe; the server answers in several threads.
+        self._vectors: LRUCache[str, np.ndarray] = LRUCache(2 * cache_size)
+        self._vectors_lock = threading.Lock()
+        self._cached_answer = cached(
+            LRUCache(cache_size),
+            key=lambda loaded, question, show, n: (loaded.generation.id, question, show, n),
+            lock=threading.Lock(),
+        )(self._fresh_answer)
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -89,7 +70,7 @@ class Engine:
 
     def clear_answers(self) -> None:
         """Forget cached answers (after the ranker's bar changes, say)."""
-        self._answers = _LRU(self._answers.size)
+        self._cached_answer.cache_clear()
 
     @property
     def generation(self) -> Generation:
@@ -105,11 +86,14 @@ class Engine:
 
     def encode_queries(self, texts: list[str]) -> list[np.ndarray]:
         """Vectors for several texts of one question, uncached ones in one forward pass."""
-        found = {t: v for t in texts if isinstance(v := self._vectors.get(t), np.ndarray)}
+        with self._vectors_lock:
+            found = {t: v for t in texts if (v := self._vectors.get(t)) is not None}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
-        for text, vector in zip(missing, self._batcher.encode_many(missing), strict=True):
-            self._vectors.put(text, vector)
-            found[text] = vector
+        fresh = dict(zip(missing, self._batcher.encode_many(missing), strict=True))
+        if self._vectors.maxsize:  # a cache of size 0 refuses every item
+            with self._vectors_lock:
+                self._vectors.update(fresh)
+        found.update(fresh)
         return [found[t] for t in texts]
 
     def ask(
@@ -117,18 +101,14 @@ class Engine:
     ) -> Answer:
         started = time.perf_counter()
         loaded = self._loaded  # one generation for the whole request
-        key = (loaded.generation.id, question.strip(), show, max_citations)
-        cached = self._answers.get(key)
-        if isinstance(cached, Answer):
-            return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 3))
-        result = self._answer(loaded, question.strip(), show, max_citations or DEFAULT_CITATIONS)
-        result = replace(
-            result,
-            index_version=loaded.generation.id,
-            took_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
-        self._answers.put(key, result)
-        return result
+        answer = self._cached_answer(loaded, question.strip(), show, max_citations)
+        return replace(answer, took_ms=round((time.perf_counter() - started) * 1000, 3))
+
+    def _fresh_answer(
+        self, loaded: Loaded, question: str, show: str | None, max_citations: int | None
+    ) -> Answer:
+        answer = self._answer(loaded, question, show, max_citations or DEFAULT_CITATIONS)
+        return replace(answer, index_version=loaded.generation.id)
 
     def _answer(
         self, loaded: Loaded, question: str, show: str | None, max_citations: int

@@ -1,60 +1,32 @@
-"""Access log lines and Prometheus metrics for every request."""
+"""askshow's own Prometheus counters and one JSON access-log line per request.
+
+The generic request metrics (count, latency, in progress, errors) come from Litestar's
+Prometheus plugin; only what it cannot know is counted here.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
+from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from litestar.exceptions import HTTPException
+from prometheus_client import Counter
 
 log = logging.getLogger("askshow.access")
 
-
-class Metrics:
-    """One registry per app, so tests can build many apps in one process."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "askshow_requests",
-            "HTTP requests",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "askshow_request_seconds",
-            "HTTP request latency",
-            ["method", "route"],
-            buckets=(0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.0),
-            registry=self.registry,
-        )
-        self.rejected = Counter(
-            "askshow_rejected",
-            "Questions refused because the server was saturated",
-            registry=self.registry,
-        )
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+# Registered once per process in the default registry, which the plugin's /metrics serves.
+REJECTED = Counter("askshow_rejected", "Questions refused because the server was saturated")
 
 
-def _route(path: str) -> str:
-    # Article ids would make one time series per article: collapse them.
-    if path.startswith("/api/articles/"):
-        return "/api/articles/{article_id}"
-    if path.startswith("/schema"):
-        return "/schema"
-    return path
+class AccessLogMiddleware:
+    """Raw ASGI middleware: one JSON line per request, with the generation that answered."""
 
-
-class AccessMiddleware:
-    """Raw ASGI middleware: times the request, counts it, logs one JSON line."""
-
-    def __init__(self, app: Any, metrics: Metrics, version: Any) -> None:
+    def __init__(self, app: Any, version: Callable[[], str | None]) -> None:
         self.app = app
-        self.metrics = metrics
         self.version = version
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -72,12 +44,13 @@ class AccessMiddleware:
 
         try:
             await self.app(scope, receive, capture)
+        except HTTPException as exc:  # e.g. the rate limiter's 429, rendered further out
+            status = exc.status_code
+            raise
         finally:
-            elapsed = time.perf_counter() - started
-            route = _route(scope["path"])
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
             log.info(json.dumps({
+                "client": (scope.get("client") or ("?",))[0],
                 "method": scope["method"], "path": scope["path"], "status": status,
-                "ms": round(elapsed * 1000, 2), "index_version": self.version(),
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "index_version": self.version(), "pid": os.getpid(),
             }))  # fmt: skip

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Any
+
+import msgspec
 
 from askshow.chunking import ChunkerSettings
 from askshow.engine import Engine
 from askshow.errors import AskshowError, CorpusInvalidError
 from askshow.index import build_generation, current_generation_id, load_current
+from askshow.schema import BuildStatus
 from askshow.settings import Settings
 
 log = logging.getLogger("askshow.reindex")
@@ -24,7 +26,7 @@ class Reindexer:
         self.settings = settings
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.last: dict[str, Any] | None = None
+        self.last: BuildStatus | None = None
 
     @property
     def running(self) -> bool:
@@ -35,13 +37,13 @@ class Reindexer:
         with self._lock:
             if self.running:
                 return False
-            self.last = {"state": "running", "started_at": _now()}
+            self.last = BuildStatus(state="running", started_at=_now())
             self._thread = threading.Thread(target=self._build, name="askshow-reindex", daemon=True)
             self._thread.start()
             return True
 
     def _build(self) -> None:
-        started = self.last["started_at"] if self.last else _now()
+        running = self.last or BuildStatus(state="running", started_at=_now())
         try:
             summary = build_generation(
                 self.settings.corpus_dir,
@@ -51,20 +53,24 @@ class Reindexer:
                 keep=self.settings.keep_generations,
             )
             self.engine.swap(load_current(self.settings.index_dir, self.engine.embedder))
-            self.last = {"state": "succeeded", "started_at": started, "finished_at": _now(),
-                         "summary": summary.as_dict()}  # fmt: skip
+            self.last = msgspec.structs.replace(
+                running, state="succeeded", finished_at=_now(), summary=summary
+            )
             log.info("reindex published %s", summary.generation)
         except CorpusInvalidError as exc:
-            self.last = {"state": "failed", "started_at": started, "finished_at": _now(),
-                         "error": "invalid corpus",
-                         "problems": [_relative(str(p), self.settings) for p in exc.problems]}  # fmt: skip
+            problems = [_relative(str(p), self.settings) for p in exc.problems]
+            self.last = self._failed(running, "invalid corpus", problems)
         except AskshowError as exc:
-            self.last = {"state": "failed", "started_at": started, "finished_at": _now(),
-                         "error": _relative(str(exc), self.settings)}  # fmt: skip
+            self.last = self._failed(running, _relative(str(exc), self.settings))
         except Exception:  # a crashed build must never take the server down
             log.exception("reindex failed")
-            self.last = {"state": "failed", "started_at": started, "finished_at": _now(),
-                         "error": "internal error; see the server log"}  # fmt: skip
+            self.last = self._failed(running, "internal error; see the server log")
+
+    @staticmethod
+    def _failed(running: BuildStatus, error: str, problems: list[str] | None = None) -> BuildStatus:
+        return msgspec.structs.replace(
+            running, state="failed", finished_at=_now(), error=error, problems=problems
+        )
 
     def follow_current(self) -> bool:
         """Swap in a generation published by someone else (e.g. `askshow index build`)."""

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from askshow.index import BuildSummary
 from askshow.models import Answer, Article
 
 # At least one visible character: a blank question is as empty as a missing one.
@@ -26,6 +27,46 @@ class Problem(msgspec.Struct):
     status: int
     detail: str
     fields: list[str] | None = None
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok"]
+
+
+class Readiness(msgspec.Struct):
+    status: Literal["ready"]
+    index_version: str
+
+
+class ReindexStarted(msgspec.Struct):
+    status: Literal["started"]
+    progress: str
+    """where to follow the build: GET /api/admin/index"""
+
+
+class LiveGeneration(msgspec.Struct):
+    generation: str
+    built_at: str
+    counts: dict[str, int]
+    model: str
+
+
+class BuildStatus(msgspec.Struct, omit_defaults=True):
+    """The last admin reindex: running, or how it ended."""
+
+    state: Literal["running", "succeeded", "failed"]
+    started_at: str
+    finished_at: str | None = None
+    summary: BuildSummary | None = None
+    error: str | None = None
+    problems: list[str] | None = None
+    """one line per bad article when the corpus was invalid"""
+
+
+class IndexStatus(msgspec.Struct):
+    live: LiveGeneration
+    building: bool
+    last_build: BuildStatus | None
 
 
 class ShowBody(msgspec.Struct):

@@ -1,0 +1,172 @@
+"""The routes: ask, articles, health and admin as controllers; the page; /metrics."""
+
+from __future__ import annotations
+
+import hmac
+from http import HTTPStatus
+from importlib import resources
+from typing import Any
+
+from litestar import Controller, MediaType, get, post
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import ResponseSpec
+from litestar.plugins.prometheus import PrometheusController
+
+from askshow.api.gate import OverloadGate
+from askshow.api.problems import PROBLEM
+from askshow.engine import Engine
+from askshow.reindex import Reindexer
+from askshow.schema import (
+    ArticleBody,
+    ArticleSummary,
+    AskRequest,
+    AskResponse,
+    Health,
+    IndexStatus,
+    LiveGeneration,
+    Problem,
+    Readiness,
+    ReindexStarted,
+    answer_body,
+    article_body,
+    article_summary,
+)
+
+
+def _errors(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problem-details errors a handler can answer with."""
+    return {
+        code: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM,
+            description=HTTPStatus(code).phrase,
+            generate_examples=False,  # random strings would only mislead a reader
+        )
+        for code in codes
+    }
+
+
+class AskController(Controller):
+    path = "/api"
+    tags = ["answers"]
+
+    @post(
+        "/ask",
+        operation_id="askQuestion",
+        summary="Answer a question with citations",
+        status_code=200,
+        responses=_errors(400, 413, 429, 503),
+    )
+    async def ask_question(
+        self, data: AskRequest, engine: Engine, gate: OverloadGate
+    ) -> AskResponse:
+        answer = await gate.run(engine.ask, data.question, data.show, data.max_citations)
+        return answer_body(answer)
+
+
+class ArticleController(Controller):
+    path = "/api/articles"
+    tags = ["articles"]
+
+    @get(
+        "/",
+        operation_id="listArticles",
+        summary="List the articles of the live index",
+        responses=_errors(429, 503),
+    )
+    async def list_articles(self, engine: Engine) -> list[ArticleSummary]:
+        articles = engine.generation.articles.values()
+        return [article_summary(a) for a in sorted(articles, key=lambda a: (a.show, a.id))]
+
+    @get(
+        "/{article_id:str}",
+        operation_id="getArticle",
+        summary="One article's text and sections",
+        responses=_errors(400, 404, 429, 503),
+    )
+    async def get_article(self, article_id: str, engine: Engine) -> ArticleBody:
+        article = engine.generation.articles.get(article_id)
+        if article is None:
+            raise NotFoundException(detail=f"no article with id {article_id!r}")
+        return article_body(article)
+
+
+class HealthController(Controller):
+    tags = ["health"]
+
+    @get("/health", operation_id="health", summary="The process is alive")
+    async def health(self) -> Health:
+        return Health(status="ok")
+
+    @get(
+        "/ready",
+        operation_id="ready",
+        summary="An index is loaded and questions can be answered",
+        responses=_errors(503),
+    )
+    async def ready(self, engine: Engine) -> Readiness:
+        return Readiness(status="ready", index_version=engine.generation.id)
+
+
+def _admin_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    token = connection.app.state.settings.admin_token
+    if not token:
+        raise HTTPException(
+            status_code=403, detail="admin is disabled: ASKSHOW_ADMIN_TOKEN is not set"
+        )
+    header = connection.headers.get("authorization", "")
+    scheme, _sep, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise HTTPException(
+            status_code=401,
+            detail="send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise HTTPException(status_code=403, detail="wrong admin token")
+
+
+class AdminController(Controller):
+    path = "/api/admin"
+    tags = ["admin"]
+    guards = [_admin_guard]
+    security = [{"BearerToken": []}]
+
+    @post(
+        "/reindex",
+        operation_id="reindex",
+        summary="Rebuild the index from the corpus in the background",
+        status_code=202,
+        responses=_errors(401, 403, 409, 429, 503),
+    )
+    async def start_reindex(self, reindexer: Reindexer) -> ReindexStarted:
+        if not reindexer.start():
+            raise HTTPException(
+                status_code=409, detail="a reindex is already running; see /api/admin/index"
+            )
+        return ReindexStarted(status="started", progress="/api/admin/index")
+
+    @get(
+        "/index",
+        operation_id="indexStatus",
+        summary="The live generation and the last build",
+        responses=_errors(401, 403, 429, 503),
+    )
+    async def index_status(self, engine: Engine, reindexer: Reindexer) -> IndexStatus:
+        manifest = engine.generation.manifest
+        live = LiveGeneration(engine.generation.id, manifest.built_at, manifest.counts,
+                              manifest.model_id)  # fmt: skip
+        return IndexStatus(live=live, building=reindexer.running, last_build=reindexer.last)
+
+
+@get("/", include_in_schema=False, media_type=MediaType.HTML)
+async def web_page() -> str:
+    return resources.files("askshow").joinpath("static/index.html").read_text()
+
+
+class MetricsController(PrometheusController):
+    """Litestar's /metrics (Prometheus text format), kept out of the API schema as before."""
+
+    include_in_schema = False
