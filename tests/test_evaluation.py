@@ -575,7 +575,9 @@ def run_eval_cli(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
-ASKED = re.compile(r'askshow_requests_total\{[^}]*route="/api/ask"[^}]*status="200"[^}]*\} (\S+)')
+ASKED = re.compile(
+    r'askshow_requests_total\{[^}]*path="/api/ask"[^}]*status_code="200"[^}]*\} (\S+)'
+)
 
 
 def asked(server: Server) -> int:
