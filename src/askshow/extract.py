@@ -274,17 +274,22 @@ def name_matches(name: str, mention: str) -> float:
     words in the mention, so a name inside a longer sentence is still found.
     """
     wanted = _squash(name)
-    words = _squash(mention)
-    if not wanted or not words:
+    if not wanted or not _squash(mention):
         return 0.0
-    target = "".join(wanted)
-    runs = [
+    found = process.extractOne("".join(wanted), _runs(mention, len(wanted)), scorer=fuzz.ratio)
+    return float(found[1]) if found else 0.0
+
+
+@lru_cache(maxsize=65536)
+def _runs(mention: str, size: int) -> list[str]:
+    """Runs of size-1, size and size+1 squashed words of a mention: the same article
+    sentences meet many questions, so they are cut once."""
+    words = _squash(mention)
+    return [
         "".join(words[i : i + width])
-        for width in {max(1, len(wanted) - 1), len(wanted), len(wanted) + 1}
+        for width in {max(1, size - 1), size, size + 1}
         for i in range(max(1, len(words) - width + 1))
     ]
-    found = process.extractOne(target, runs, scorer=fuzz.ratio)
-    return float(found[1]) if found else 0.0
 
 
 _CAPITALIZED_RUN = re.compile(
