@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from askshow.corpus import parse_article
+from askshow.engine import Engine
 from askshow.scope import in_scope, season_mentions, seasons_in, sentence_rows
 
 
@@ -97,3 +99,14 @@ def test_a_reference_season_leaves_the_sentence_in_its_contexts_scope() -> None:
     assert unlike.seasons == (1, 3) and not unlike.own_season
     assert in_scope(unlike, 3) and in_scope(unlike, 1)
     assert rows["One episode arrives every week."].seasons == (3,)  # season 1 is not carried
+
+
+def test_the_generations_scope_mask_agrees_with_in_scope_row_by_row(engine: Engine) -> None:
+    """Candidates are scoped with one mask per question; it must say what in_scope says."""
+    generation = engine.generation
+    rows = np.arange(len(generation.sentences))
+    for season in (1, 2, 3, 5, 8):
+        for strict in (True, False):
+            mask = generation.in_scope_rows(rows, season, strict)
+            expected = [in_scope(row, season, strict) for row in generation.sentences]
+            assert mask.tolist() == expected

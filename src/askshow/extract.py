@@ -236,6 +236,13 @@ def _clean_name(name: str) -> str:
 
 def cast_pairs(sentence: str) -> list[CastPair]:
     """(character, actor) pairs a sentence states, in order of appearance."""
+    return list(_cast_pairs(sentence))
+
+
+@lru_cache(maxsize=65536)
+def _cast_pairs(sentence: str) -> tuple[CastPair, ...]:
+    """cast_pairs, cached: composing a cast answer reads the same sentences for every
+    question about a show."""
     pairs: list[CastPair] = []
     seen: set[tuple[str, str]] = set()
     for pattern in _CAST_PATTERNS:
@@ -253,7 +260,7 @@ def cast_pairs(sentence: str) -> list[CastPair]:
             if key not in seen:
                 seen.add(key)
                 pairs.append(CastPair(character, actor, m.start()))
-    return sorted(pairs, key=lambda p: p.start)
+    return tuple(sorted(pairs, key=lambda p: p.start))
 
 
 def same_person(a: str, b: str) -> bool:

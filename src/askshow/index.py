@@ -130,6 +130,26 @@ class Generation:
             rows.setdefault(row.article_id, []).append(i)
         return {a: np.array(r, dtype=np.int64) for a, r in rows.items()}
 
+    @cached_property
+    def _season_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per sentence row: names any season, names one itself, and which seasons (0-40)."""
+        n = len(self.sentences)
+        any_season = np.zeros(n, dtype=bool)
+        own = np.zeros(n, dtype=bool)
+        member = np.zeros((n, 41), dtype=bool)
+        for i, row in enumerate(self.sentences):
+            any_season[i] = bool(row.seasons)
+            own[i] = row.own_season
+            member[i, [s for s in row.seasons if 0 <= s <= 40]] = True
+        return any_season, own, member
+
+    def in_scope_rows(self, rows: np.ndarray, season: int, strict: bool) -> np.ndarray:
+        """`scope.in_scope` for many rows at once: a boolean mask over `rows`."""
+        any_season, own, member = self._season_columns
+        inside = member[rows, season] if 0 <= season <= 40 else np.zeros(len(rows), dtype=bool)
+        keep = ~any_season[rows] | inside
+        return keep if strict else keep | ~own[rows]
+
     def sentence_rows_for(self, article_ids: set[str]) -> np.ndarray:
         """Sentence rows of the given articles, in row order."""
         parts = [self._sentence_rows_by_article[a] for a in sorted(article_ids)

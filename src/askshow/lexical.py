@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -20,6 +21,12 @@ _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 
 def tokenize(text: str) -> list[str]:
     """Lowercased word tokens without stopwords; "On-jo" gives both "onjo" and its parts."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    """tokenize, cached: article sentences are tokenized again for every question."""
     tokens: list[str] = []
     for match in _WORD.finditer(fold(text)):
         word = match.group()
@@ -27,7 +34,7 @@ def tokenize(text: str) -> list[str]:
         if len(parts) > 1:
             tokens.append("".join(parts))
         tokens.extend(p for p in parts if p not in _STOPWORDS and (len(p) > 1 or p.isdigit()))
-    return tokens
+    return tuple(tokens)
 
 
 class LexicalIndex:

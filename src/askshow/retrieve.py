@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import faiss
@@ -11,7 +11,6 @@ import numpy as np
 
 from askshow.index import Generation
 from askshow.models import Hit, Intent, Query
-from askshow.scope import SentenceRow
 
 RRF_K = 60
 CANDIDATES = 50
@@ -105,18 +104,18 @@ def candidate_sentences(
     query_vector: np.ndarray,
     article_ids: set[str] | None = None,
     k: int = SENTENCE_CANDIDATES,
-    scope: Callable[[SentenceRow], bool] | None = None,
+    scope: tuple[int, bool] | None = None,
 ) -> SentenceCandidates:
     """The k sentences of the given articles (all when None) that dense or BM25 ranks best,
-    among those `scope` allows (a question about season 2 looks only at what may be about it)."""
+    among those `scope` (season, strict) allows: a question about season 2 looks only at what
+    may be about it (see `scope.in_scope`)."""
     rows = (
         np.arange(len(generation.sentences), dtype=np.int64)
         if article_ids is None
         else generation.sentence_rows_for(article_ids)
     )
     if scope is not None:
-        sentences = generation.sentences
-        rows = rows[np.fromiter((scope(sentences[r]) for r in rows), bool, len(rows))]
+        rows = rows[generation.in_scope_rows(rows, *scope)]
     if len(rows) == 0:
         empty = np.zeros(0, dtype=np.float32)
         return SentenceCandidates(rows, empty, empty)

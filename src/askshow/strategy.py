@@ -34,7 +34,7 @@ from askshow.lexical import tokenize
 from askshow.models import Answer, Query, ShowRef
 from askshow.query import ShowMatcher, content_terms, focus_words, subject_name, without_show
 from askshow.retrieve import SentenceCandidates, candidate_articles, candidate_sentences, retrieve
-from askshow.scope import SentenceRow, in_scope
+from askshow.scope import SentenceRow
 from askshow.vocabulary import FINAL_SEASON
 
 Encoder = Callable[[list[str]], list[np.ndarray]]
@@ -96,7 +96,7 @@ class Ranked:
     evidence: list[Evidence]
 
 
-def season_scope(query: Query) -> Callable[[SentenceRow], bool] | None:
+def season_scope(query: Query) -> tuple[int, bool] | None:
     """Which sentences may answer about the asked season. A date must be about it; a cast
     line or plot point only must not name another season itself (its inherited scope is a
     guess the ranker weighs). Applied before ranking, so the candidates and the ranker's
@@ -104,8 +104,7 @@ def season_scope(query: Query) -> Callable[[SentenceRow], bool] | None:
     season = query.season
     if season is None:
         return None
-    strict = query.intent == "release"
-    return lambda row: in_scope(row, season, strict=strict)
+    return season, query.intent == "release"
 
 
 def rank_sentences(
