@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser run test lint index bench
+.PHONY: install browser services run test lint index bench
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,6 +24,12 @@ install: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || (echo "installing Debian's chromium for the browser tests" && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# Debian's redis-server and haproxy for tests/test_replicas.py and deploy/replicas.sh.
+# Checked on every `make test`; installs only when one is missing (needs root), so CI runs
+# the replica tests instead of skipping them.
+services:
+	@(command -v redis-server && command -v haproxy) >/dev/null || (echo "installing Debian's redis-server and haproxy for the replica tests" && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server haproxy >/dev/null)
+
 index: install
 	$(BIN)/askshow index build --if-stale
 
@@ -37,7 +43,7 @@ lint: install
 	$(BIN)/mypy src
 
 # pytest, then the golden questions against the pass bar in eval/thresholds.toml.
-test: lint browser
+test: lint browser services
 	$(BIN)/pytest -q
 	$(BIN)/askshow eval --report eval/reports/latest.json
 

@@ -109,14 +109,22 @@ def _launch(root: Path, index_src: Path, workers: int, **env: str) -> Server:
     corpus, index = root / "corpus", root / "index"
     shutil.copytree(SHIPPED_CORPUS, corpus)
     shutil.copytree(index_src, index)
-    port = _free_port()
+    return start_server(corpus, index, root / "server.log", workers, **env)
+
+
+def start_server(
+    corpus: Path, index: Path, log: Path, workers: int = 1, port: int | None = None, **env: str
+) -> Server:
+    """`askshow serve` over the given folders on a loopback port, once its /ready says 200;
+    several may share one index (replicas). The caller stops it."""
+    port = port or _free_port()
     environ = dict(os.environ, ASKSHOW_CORPUS_DIR=str(corpus), ASKSHOW_INDEX_DIR=str(index), **env)
     command = ["serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
         [sys.executable, "-m", "askshow.cli", *command],
         env=environ,
         stdout=subprocess.DEVNULL,
-        stderr=(root / "server.log").open("wb"),
+        stderr=log.open("wb"),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -130,7 +138,7 @@ def _launch(root: Path, index_src: Path, workers: int, **env: str) -> Server:
             break
         time.sleep(0.3)
     process.kill()
-    raise RuntimeError("server did not become ready:\n" + (root / "server.log").read_text()[-3000:])
+    raise RuntimeError("server did not become ready:\n" + log.read_text()[-3000:])
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 from askshow.errors import SettingsError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Settings:
     """ASKSHOW_BACKEND: "onnx" (ONNX Runtime, exported once into the index cache) or "torch"."""
     strategy: str = "ranked"
     """ASKSHOW_STRATEGY: how answers are chosen: "ranked" (learned ranker) or "rules"."""
+    redis_url: str | None = None
+    """ASKSHOW_REDIS_URL: Redis for state replicas share (the rate-limit counts), e.g.
+    redis://127.0.0.1:6379/0; unset: counts in files under the index dir (one host)."""
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
@@ -104,6 +108,10 @@ def validate(settings: Settings) -> None:
     if settings.strategy not in ("ranked", "rules"):
         raise SettingsError(
             f"ASKSHOW_STRATEGY={settings.strategy!r} is not one of 'ranked', 'rules'"
+        )
+    if settings.redis_url is not None and not settings.redis_url.startswith(REDIS_SCHEMES):
+        raise SettingsError(
+            f"ASKSHOW_REDIS_URL={settings.redis_url!r} must start with one of {', '.join(REDIS_SCHEMES)}"
         )
     if settings.request_timeout <= 0:
         raise SettingsError("ASKSHOW_REQUEST_TIMEOUT must be positive")

@@ -14,7 +14,6 @@ import anyio
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -31,6 +30,7 @@ from askshow.api.controllers import (
 )
 from askshow.api.dependencies import DEPENDENCIES
 from askshow.api.gate import OverloadGate
+from askshow.api.limits import rate_limit_middleware, rate_limit_store
 from askshow.api.problems import problem_details
 from askshow.api.watcher import follow_current
 from askshow.engine import Engine
@@ -41,8 +41,6 @@ from askshow.settings import Settings, get_settings
 
 log = logging.getLogger("askshow.api")
 MAX_BODY = 64 * 1024
-RATE_LIMIT_DIR = "ratelimit"
-"""Under the index dir: the rate limiter's counts, one file per client, shared by workers."""
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Litestar:
@@ -50,9 +48,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     gate = OverloadGate(settings.max_concurrency, settings.max_queue, settings.request_timeout)
     state = State({"settings": settings, "engine": engine, "reindexer": None, "gate": gate})
-    # A FileStore, not the default in-memory one: every worker of `serve --workers N` counts
-    # a client's requests in the same files (see README, "Several workers").
-    rate_limits = FileStore(settings.index_dir / RATE_LIMIT_DIR)
+    # Not the default in-memory store: every worker of `serve --workers N` (a FileStore) or
+    # every replica (Redis) counts a client's requests in one place (README, "Scaling out").
+    rate_limits = rate_limit_store(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -62,12 +60,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             await anyio.to_thread.run_sync(state.engine.warm_up)
             state.reindexer = Reindexer(state.engine, settings)
         tasks = [asyncio.create_task(follow_current(state, settings))]
-        if settings.rate_limit:
+        if settings.rate_limit and isinstance(rate_limits, FileStore):
             # The store makes only its last folder; the index dir may not exist yet.
             await rate_limits.path.mkdir(parents=True, exist_ok=True)
             tasks.append(asyncio.create_task(_sweep_expired(rate_limits)))
         try:
-            yield
+            async with rate_limits:  # closes the Redis client's connections at shutdown
+                yield
         finally:
             for task in tasks:
                 task.cancel()
@@ -76,17 +75,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         engine = state.get("engine")
         return engine.generation.id if engine is not None else None
 
-    rate_limit = (
-        [
-            RateLimitConfig(
-                rate_limit=("minute", settings.rate_limit),
-                exclude=["/health", "/ready", "/metrics", "/schema"],
-                store="rate_limit",
-            ).middleware
-        ]
-        if settings.rate_limit
-        else []
-    )
     metrics = PrometheusConfig(app_name="askshow", prefix="askshow", group_path=True)
     return Litestar(
         route_handlers=[
@@ -105,7 +93,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # Prometheus middleware would count it as a 200, so it sits inside the limiter.
         middleware=[
             DefineMiddleware(AccessLogMiddleware, version=version),
-            *rate_limit,
+            *rate_limit_middleware(settings),
             metrics.middleware,
         ],
         plugins=[problem_details],
@@ -135,7 +123,8 @@ async def _load_engine(settings: Settings) -> Engine | None:
 
 
 async def _sweep_expired(store: FileStore) -> None:
-    """Expired counts stay on disk until read again; drop them once a minute."""
+    """Expired counts stay on disk until read again; drop them once a minute (Redis expires
+    its own keys)."""
     while True:
         # Another worker may be sweeping or writing the same files at the same moment.
         with contextlib.suppress(OSError, ValueError):
