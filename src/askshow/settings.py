@@ -49,6 +49,11 @@ class Settings:
     """ASKSHOW_BACKEND: "onnx" (ONNX Runtime, exported once into the index cache) or "torch"."""
     strategy: str = "ranked"
     """ASKSHOW_STRATEGY: how answers are chosen: "ranked" (learned ranker) or "rules"."""
+    ray_address: str | None = None
+    """ASKSHOW_RAY_ADDRESS: `askshow index build` runs on Ray: "local" starts one for the build,
+    else a cluster address ("auto", "ray://host:10001"); unset: one process (needs askshow[ray])."""
+    ray_actors: int = 2
+    """ASKSHOW_RAY_ACTORS: model actors embedding at once in a Ray build."""
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
@@ -89,7 +94,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 def validate(settings: Settings) -> None:
     """Stop early with a clear message instead of failing later in a worse place."""
-    positive = ("chunk_tokens", "batch_size", "keep_generations", "max_concurrency", "port")
+    positive = (
+        "chunk_tokens", "batch_size", "keep_generations", "max_concurrency", "port", "ray_actors",
+    )  # fmt: skip
     for name in positive:
         if getattr(settings, name) < 1:
             raise SettingsError(f"ASKSHOW_{name.upper()} must be at least 1")
