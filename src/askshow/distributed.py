@@ -117,9 +117,9 @@ def parse_corpus_on_ray(
     # Files sharing a name go to one task, so each task can tell duplicate ids itself.
     tasks = max(1, min(len(paths), 4 * int(ray.cluster_resources().get("CPU", 1))))
     groups: list[list[Path]] = [[] for _ in range(tasks)]
-    stems = sorted({p.stem for p in paths})
+    stems = {stem: i for i, stem in enumerate(sorted({p.stem for p in paths}))}
     for path in paths:
-        groups[stems.index(path.stem) % tasks].append(path)
+        groups[stems[path.stem] % tasks].append(path)
     remote = ray.remote(_parse_group)
     pending = [
         remote.remote(str(corpus_dir), [str(p) for p in group], chunker_settings, _model(embedder))
@@ -190,6 +190,8 @@ def embed_on_ray(
     vectors: dict[str, np.ndarray] = {}
     if texts:
         cpus = float(ray.cluster_resources().get("CPU", 1))
+        if actors > cpus:  # the pool would wait forever for actors that cannot be placed
+            raise SettingsError(f"{actors} Ray actors need {actors} CPUs; the cluster has {cpus:g}")
         per_actor = max(1, int(cpus // actors))
         # Longest first, as the plain build embeds: similar lengths share a batch.
         items = [{"text": t} for t in sorted(texts, key=len, reverse=True)]
