@@ -92,21 +92,39 @@ class _Progress:
 @corpus_option
 @index_option
 @click.option("--if-stale", is_flag=True, help="Only build when the corpus or settings changed.")
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    metavar="[ADDRESS]",
+    help="Read and embed on Ray: a cluster address, or none to start a local Ray for the "
+    "build [ASKSHOW_RAY_ADDRESS]. Needs askshow[ray].",
+)
+@click.option("--ray-actors", type=int, help="Model actors embedding at once [ASKSHOW_RAY_ACTORS].")
 @json_option
 def index_build(
-    corpus_dir: Path | None, index_dir: Path | None, if_stale: bool, as_json: bool
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+    if_stale: bool,
+    ray_address: str | None,
+    ray_actors: int | None,
+    as_json: bool,
 ) -> None:
     """Build a new index generation from the corpus and publish it.
 
     \b
     Example:
       askshow index build --corpus corpus --index index
+      askshow index build --ray --ray-actors 2      # on a local Ray, 2 model actors
     """
     from askshow.chunking import ChunkerSettings
     from askshow.embedding import Embedder
     from askshow.index import build_generation, is_stale
 
-    settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir)
+    settings = _settings(
+        corpus_dir=corpus_dir, index_dir=index_dir, ray_address=ray_address, ray_actors=ray_actors
+    )
     chunker = ChunkerSettings(max_tokens=settings.chunk_tokens)
     embedder = Embedder.from_settings(settings)
     if if_stale and not is_stale(
@@ -116,14 +134,28 @@ def index_build(
         return
     progress = None if as_json else _Progress()
     try:
-        summary = build_generation(
-            settings.corpus_dir,
-            settings.index_dir,
-            embedder,
-            chunker,
-            keep=settings.keep_generations,
-            progress=progress,
-        )
+        if settings.ray_address:
+            from askshow.distributed import build_generation_on_ray
+
+            summary = build_generation_on_ray(
+                settings.corpus_dir,
+                settings.index_dir,
+                embedder,
+                chunker,
+                keep=settings.keep_generations,
+                progress=progress,
+                address=settings.ray_address,
+                actors=settings.ray_actors,
+            )
+        else:
+            summary = build_generation(
+                settings.corpus_dir,
+                settings.index_dir,
+                embedder,
+                chunker,
+                keep=settings.keep_generations,
+                progress=progress,
+            )
     finally:
         if progress:
             progress.close()

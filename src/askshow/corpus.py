@@ -43,12 +43,15 @@ def discover(corpus_dir: Path) -> list[Path]:
     )
 
 
-def check_corpus(corpus_dir: Path) -> tuple[list[Article], list[CorpusError]]:
-    """Parse every article; return the good ones and every problem found (not just the first)."""
+def check_corpus(
+    corpus_dir: Path, paths: list[Path] | None = None
+) -> tuple[list[Article], list[CorpusError]]:
+    """Parse every article (or the given files of the corpus, which must hold every file
+    sharing a name); return the good ones and every problem found (not just the first)."""
     articles: list[Article] = []
     problems: list[CorpusError] = []
     seen: dict[str, Path] = {}
-    for path in discover(corpus_dir):
+    for path in discover(corpus_dir) if paths is None else paths:
         if path.stem in seen:
             problems.append(
                 CorpusError(

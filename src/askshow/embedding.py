@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,6 +41,17 @@ def resolve_model_dir(model: str) -> Path:
             f"ASKSHOW_MODEL={model!r} is neither {DEFAULT_MODEL!r} nor a local model folder"
         )
     return path
+
+
+class Encoder(Protocol):
+    """What embed_with_cache needs: an Embedder, or vectors already computed elsewhere."""
+
+    batch_size: int
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class Embedder:
@@ -273,12 +284,33 @@ class EmbeddingCache:
                 [(self.model_id, k, v.astype(np.float32).tobytes()) for k, v in items.items()],
             )
 
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts with no vector in the cache, in first-seen order."""
+        distinct = {text_key(t): t for t in texts}
+        known = self.get_many(list(distinct))
+        return [t for k, t in distinct.items() if k not in known]
+
     def close(self) -> None:
         self._db.close()
 
 
+class KnownVectors:
+    """An Encoder over vectors computed elsewhere (e.g. on a Ray cluster), looked up by text."""
+
+    def __init__(self, vectors: dict[str, np.ndarray], dimension: int, batch_size: int) -> None:
+        self.vectors = vectors
+        """text_key(text) -> L2-normalized vector"""
+        self.dimension = dimension
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self.vectors[text_key(t)] for t in texts]).astype(np.float32)
+
+
 def embed_with_cache(
-    embedder: Embedder,
+    embedder: Encoder,
     cache: EmbeddingCache | None,
     texts: Sequence[str],
     progress: Progress | None = None,

@@ -31,6 +31,10 @@ class CorpusError(AskshowError):
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[type[CorpusError], tuple[Path, str, int | None]]:
+        # Pickled by Ray when a read task reports it; the default replays only str(self).
+        return (type(self), (self.path, self.message, self.line))
+
 
 class CorpusInvalidError(AskshowError):
     """The corpus has one or more bad files; nothing was built from it."""

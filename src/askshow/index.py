@@ -20,7 +20,7 @@ import numpy as np
 
 from askshow.chunking import Chunker, ChunkerSettings
 from askshow.corpus import discover, read_corpus
-from askshow.embedding import Embedder, EmbeddingCache, embed_with_cache
+from askshow.embedding import Embedder, EmbeddingCache, Encoder, embed_with_cache
 from askshow.entities import EntityIndex
 from askshow.errors import BuildInProgressError, IndexMismatchError, IndexNotFoundError
 from askshow.lexical import LexicalIndex
@@ -333,6 +333,39 @@ def prune(index_dir: Path, keep: int) -> list[str]:
     return doomed
 
 
+@dataclass(frozen=True)
+class ParsedCorpus:
+    """The corpus read and cut up: what a build embeds and stores."""
+
+    articles: list[Article]
+    chunks: list[Chunk]
+    """In article order, then position: chunk i becomes FAISS row i."""
+    sentences: list[SentenceRow]
+
+
+ParseCorpus = Callable[[Path, ChunkerSettings, Embedder, Progress | None], ParsedCorpus]
+EncoderFor = Callable[[Embedder, list[str], Progress | None], Encoder]
+"""(embedder, texts missing from the cache, progress) -> what embeds them in the build"""
+
+
+def parse_corpus(
+    corpus_dir: Path,
+    chunker_settings: ChunkerSettings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+) -> ParsedCorpus:
+    """Read, chunk and split every article in this process; CorpusInvalidError on bad files."""
+    articles = read_corpus(corpus_dir)
+    chunker = Chunker(chunker_settings, count_model_tokens=embedder.count_tokens)
+    chunks: list[Chunk] = []
+    for article in articles:
+        chunks.extend(chunker.chunk(article))
+        if progress:
+            progress("chunking", 1, len(articles))
+    sentences = [row for article in articles for row in sentence_rows(article)]
+    return ParsedCorpus(articles, chunks, sentences)
+
+
 def build_generation(
     corpus_dir: Path,
     index_dir: Path,
@@ -341,8 +374,14 @@ def build_generation(
     keep: int = 3,
     progress: Progress | None = None,
     ranker: Path = DEFAULT_WEIGHTS,
+    parse: ParseCorpus | None = None,
+    encoder_for: EncoderFor | None = None,
 ) -> BuildSummary:
-    """Build, verify and publish a generation from the corpus; nothing is published on error."""
+    """Build, verify and publish a generation from the corpus; nothing is published on error.
+
+    `parse` and `encoder_for` swap how the corpus is read and chunked and how texts missing
+    from the embedding cache are embedded (askshow.distributed runs both on Ray); everything
+    else (cache, manifest, verification, publishing, lock) is the same for every build."""
     started = time.perf_counter()
     chunker_settings = chunker_settings or ChunkerSettings()
     root = index_dir / "generations"
@@ -354,32 +393,32 @@ def build_generation(
         for stale in root.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
         prune(index_dir, keep)
-        articles = read_corpus(corpus_dir)
+        parsed = (parse or parse_corpus)(corpus_dir, chunker_settings, embedder, progress)
+        articles, chunks, sentences = parsed.articles, parsed.chunks, parsed.sentences
         corpus_hash, file_hashes = corpus_fingerprint(corpus_dir)
-        chunker = Chunker(chunker_settings, count_model_tokens=embedder.count_tokens)
-        chunks: list[Chunk] = []
-        for article in articles:
-            chunks.extend(chunker.chunk(article))
-            if progress:
-                progress("chunking", 1, len(articles))
         by_id = {a.id: a for a in articles}
-        sentences = [row for article in articles for row in sentence_rows(article)]
+        chunk_texts = [c.embed_text for c in chunks]
+        sentence_texts = [embed_text_for_sentence(by_id[r.article_id], r) for r in sentences]
+        heading_texts = sorted({r.section for r in sentences})
         cache = EmbeddingCache(index_dir / "cache" / "embeddings.sqlite", embedder.model_id)
         try:
+            encoder: Encoder = embedder
+            if encoder_for is not None:
+                missing = cache.missing([*chunk_texts, *sentence_texts, *heading_texts])
+                encoder = encoder_for(embedder, missing, progress)
             vectors, embedded = embed_with_cache(
-                embedder,
+                encoder,
                 cache,
-                [c.embed_text for c in chunks],
+                chunk_texts,
                 (lambda n: progress("embedding", n, len(chunks))) if progress else None,
             )
             sentence_vectors, sentences_embedded = embed_with_cache(
-                embedder,
+                encoder,
                 cache,
-                [embed_text_for_sentence(by_id[r.article_id], r) for r in sentences],
+                sentence_texts,
                 (lambda n: progress("sentences", n, len(sentences))) if progress else None,
             )
-            heading_texts = sorted({r.section for r in sentences})
-            heading_vectors, _ = embed_with_cache(embedder, cache, heading_texts)
+            heading_vectors, _ = embed_with_cache(encoder, cache, heading_texts)
             heading_row = {h: i for i, h in enumerate(heading_texts)}
             heading_of = np.array([heading_row[r.section] for r in sentences], dtype=np.int32)
         finally:

@@ -53,6 +53,11 @@ class Settings:
     redis_url: str | None = None
     """ASKSHOW_REDIS_URL: Redis for state replicas share (the rate-limit counts), e.g.
     redis://127.0.0.1:6379/0; unset: counts in files under the index dir (one host)."""
+    ray_address: str | None = None
+    """ASKSHOW_RAY_ADDRESS: `askshow index build` runs on Ray: "local" starts one for the build,
+    else a cluster address ("auto", "ray://host:10001"); unset: one process (needs askshow[ray])."""
+    ray_actors: int = 2
+    """ASKSHOW_RAY_ACTORS: model actors embedding at once in a Ray build."""
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored (unset CLI flags)."""
@@ -93,7 +98,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 def validate(settings: Settings) -> None:
     """Stop early with a clear message instead of failing later in a worse place."""
-    positive = ("chunk_tokens", "batch_size", "keep_generations", "max_concurrency", "port")
+    positive = (
+        "chunk_tokens", "batch_size", "keep_generations", "max_concurrency", "port", "ray_actors",
+    )  # fmt: skip
     for name in positive:
         if getattr(settings, name) < 1:
             raise SettingsError(f"ASKSHOW_{name.upper()} must be at least 1")
