@@ -105,3 +105,12 @@ def test_a_word_the_articles_never_use_one_letter_off_a_shows_initials_names_it(
     assert parse_query("jjk season 3 story", matcher).show == "Jujutsu Kaisen"
     # a word the articles use is never read as initials ("are" is one letter off "ae")
     assert parse_query("where are joel and ellie living now", matcher).show is None
+
+
+def test_the_longest_name_that_matches_wins_over_a_title_inside_it() -> None:
+    matcher = ShowMatcher(["Squid Game", "Squid Game: The Challenge"])
+    for question in ("when did squid game the challenge 2 start",
+                     "squidgame the challenge season 2 finale date",
+                     "what games are in squid game challenge season 2"):  # fmt: skip
+        assert parse_query(question, matcher).show == "Squid Game: The Challenge", question
+    assert parse_query("who plays gi-hun in squid game 3", matcher).show == "Squid Game"

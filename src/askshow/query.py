@@ -169,12 +169,17 @@ class ShowMatcher:
             for width in {max(1, size - 1), size, size + 1}:
                 self._by_width.setdefault(width, []).append(index)
         self._longest = max((len(a.split()) for a, _ in self._aliases), default=0)
+        self._thresholds = np.array([_threshold(a) for a, _ in self._aliases])
+        self._lengths = np.array([len(a) for a, _ in self._aliases])
 
     def best(self, normalized: str) -> ShowMatch | None:
         """The alias closest to some run of the question's words (a run of about as many
-        words as the alias has), compared in one rapidfuzz matrix per run width."""
+        words as the alias has), compared in one rapidfuzz matrix per run width.
+
+        Of the aliases close enough to count, the longest wins: "squid game the challenge"
+        names the reality show even though "squid game" matches two of its words exactly."""
         words = normalized.split()
-        best: tuple[float, int, ShowMatch] | None = None
+        best: tuple[bool, int, float, int, ShowMatch] | None = None
         for width in range(1, self._longest + 2):
             rows = self._by_width.get(width)
             if rows is None:
@@ -182,14 +187,22 @@ class ShowMatcher:
             starts = range(0, max(1, len(words) - width + 1))
             windows = [" ".join(words[i : i + width]) for i in starts]
             scores = process.cdist([self._aliases[r][0] for r in rows], windows, scorer=fuzz.ratio)
-            flat = int(np.argmax(scores))
+            passing = scores >= self._thresholds[rows][:, None]
+            # Per run width: the longest passing alias, else the closest one.
+            if passing.any():
+                lengths = np.where(passing, self._lengths[rows][:, None], -1)
+                flat = int(np.argmax(lengths * 1000 + scores))
+            else:
+                flat = int(np.argmax(scores))
             row, column = divmod(flat, len(windows))
             score = float(scores[row, column])
             index = rows[row]
-            if best is None or (score, -index) > (best[0], -best[1]):
+            ok = bool(passing[row, column])
+            length = int(self._lengths[index]) if ok else 0
+            if best is None or (ok, length, score, -index) > best[:4]:
                 span = (starts[column], starts[column] + width)
-                best = (score, index, ShowMatch(self._aliases[index][1], score, span))
-        return best[2] if best else None
+                best = (ok, length, score, -index, ShowMatch(self._aliases[index][1], score, span))
+        return best[4] if best else None
 
     def match(self, normalized: str) -> tuple[ShowMatch | None, str | None]:
         """The show the question names, else None and a close name worth suggesting."""
