@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from askshow.errors import IndexMismatchError
+from askshow.intent import IntentModel
 
 VERSION = 1
 DEFAULT_WEIGHTS = Path(__file__).with_name("ranker.json")
@@ -28,6 +29,8 @@ class Ranker:
     version: int = VERSION
     threshold: float = 0.5
     """Below this best probability an answer is withheld (chosen on the dev split)."""
+    intent: IntentModel | None = None
+    """What questions ask about, from their embedding (fitted with the ranker); None: rules."""
 
     def predict_proba(self, rows: np.ndarray) -> np.ndarray:
         if rows.shape[0] == 0:
@@ -50,8 +53,10 @@ class Ranker:
         return cls(tuple(features), mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
 
     def with_threshold(self, threshold: float) -> Ranker:
-        return Ranker(self.features, self.mean, self.scale, self.coef, self.intercept,
-                      self.version, round(float(threshold), 4))  # fmt: skip
+        return replace(self, threshold=round(float(threshold), 4))
+
+    def with_intent(self, intent: IntentModel | None) -> Ranker:
+        return replace(self, intent=intent)
 
     def save(self, path: Path) -> None:
         data = {
@@ -63,6 +68,8 @@ class Ranker:
             "intercept": round(self.intercept, 6),
             "threshold": self.threshold,
         }
+        if self.intent is not None:
+            data["intent"] = self.intent.to_json()
         path.write_text(json.dumps(data, indent=1) + "\n")
 
     @classmethod
@@ -77,6 +84,7 @@ class Ranker:
                 intercept=float(data["intercept"]),
                 version=int(data["version"]),
                 threshold=float(data.get("threshold", 0.5)),
+                intent=IntentModel.from_json(data["intent"]) if "intent" in data else None,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexMismatchError(f"{path}: ranker is unreadable ({exc})") from None

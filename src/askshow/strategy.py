@@ -30,6 +30,7 @@ from askshow.features import (
     wanted_type,
 )
 from askshow.index import Generation
+from askshow.intent import read_intent
 from askshow.lexical import tokenize
 from askshow.models import Answer, Query, ShowRef
 from askshow.query import ShowMatcher, content_terms, focus_words, subject_name, without_show
@@ -91,6 +92,8 @@ class AnswerStrategy(Protocol):
 class Ranked:
     """Candidate sentences of one question with the ranker's probability, best first."""
 
+    query: Query
+    """The question as ranked: its intent read from its embedding."""
     candidates: SentenceCandidates
     probability: np.ndarray
     evidence: list[Evidence]
@@ -112,6 +115,7 @@ def rank_sentences(
 ) -> Ranked:
     generation = loaded.generation
     vector, aspect = encode([query.question, without_show(query)])
+    query = read_intent(query, generation.ranker.intent, aspect)
     candidates = candidate_sentences(
         generation, query.question, vector, article_ids, scope=season_scope(query)
     )
@@ -123,7 +127,7 @@ def rank_sentences(
         row = generation.sentences[int(candidates.rows[i])]
         article = generation.articles[row.article_id]
         evidence.append(Evidence(article, row.start, row.end, row.section, rank))
-    return Ranked(candidates, probability[order], evidence)
+    return Ranked(query, candidates, probability[order], evidence)
 
 
 class RankedStrategy:
@@ -137,6 +141,7 @@ class RankedStrategy:
         assert query.show is not None
         articles = {a.id for a in generation.shows[query.show]}
         ranked = rank_sentences(loaded, query, encode, articles)
+        query = ranked.query
         rows = [generation.sentences[int(r)] for r in ranked.candidates.rows]
         by_span = {(r.article_id, r.start): r for r in rows}
         # A bare "Yes." answers the article's own question, not an open one ("what is it about").

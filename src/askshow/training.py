@@ -12,6 +12,7 @@ from askshow.engine import Engine
 from askshow.evaluation import facts_found
 from askshow.features import FEATURES, feature_rows
 from askshow.golden import GoldenQuestion
+from askshow.intent import INTENTS, IntentModel, read_intent
 from askshow.query import parse_query, without_show
 from askshow.ranker import Ranker
 from askshow.retrieve import candidate_sentences
@@ -26,6 +27,15 @@ class TrainingSet:
     """Which question each row belongs to (0, 1, ...)."""
     questions: int
     """Questions that gave candidates (answerable ones with a fact among them, or unanswerable)."""
+
+
+def fit_intent(engine: Engine, train: Sequence[GoldenQuestion]) -> IntentModel:
+    """The intent model on the answerable questions' categories, from the embedding of each
+    question without its show's name (what it asks, not which show it names)."""
+    labelled = [q for q in train if q.category in INTENTS]
+    queries = [parse_query(q.question, engine.loaded.matcher) for q in labelled]
+    vectors = np.array(engine.encode_queries([without_show(query) for query in queries]))
+    return IntentModel.fit(vectors, [q.category for q in labelled])
 
 
 def training_set(engine: Engine, questions: Sequence[GoldenQuestion]) -> TrainingSet:
@@ -44,6 +54,7 @@ def training_set(engine: Engine, questions: Sequence[GoldenQuestion]) -> Trainin
             continue
         articles = {a.id for a in generation.shows[query.show]}
         vector, aspect = engine.encode_queries([query.question, without_show(query)])
+        query = read_intent(query, generation.ranker.intent, aspect)
         candidates = candidate_sentences(
             generation, query.question, vector, articles, scope=season_scope(query)
         )
@@ -67,8 +78,11 @@ def training_set(engine: Engine, questions: Sequence[GoldenQuestion]) -> Trainin
 
 
 def fit(engine: Engine, train: Sequence[GoldenQuestion], c: float = 0.01) -> Ranker:
+    """The intent model first: the ranker learns from the intents it will be served."""
+    intent = fit_intent(engine, train)
+    engine.generation.ranker = engine.generation.ranker.with_intent(intent)
     data = training_set(engine, train)
-    return Ranker.fit(data.rows, data.labels, FEATURES, c=c)
+    return Ranker.fit(data.rows, data.labels, FEATURES, c=c).with_intent(intent)
 
 
 @dataclass(frozen=True)
