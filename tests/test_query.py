@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from askshow.query import ShowMatcher, parse_query
+from askshow.query import ShowMatcher, could_name, parse_query, title_words
 
 SHOWS = [
     "All of Us Are Dead", "Stranger Things", "Wednesday", "The Bear", "The Last of Us",
@@ -114,3 +114,15 @@ def test_the_longest_name_that_matches_wins_over_a_title_inside_it() -> None:
                      "what games are in squid game challenge season 2"):  # fmt: skip
         assert parse_query(question, matcher).show == "Squid Game: The Challenge", question
     assert parse_query("who plays gi-hun in squid game 3", matcher).show == "Squid Game"
+
+
+def test_the_words_where_fans_name_a_show_and_whether_they_could_name_one() -> None:
+    matcher = ShowMatcher(["Outer Banks"])
+    assert title_words(parse_query("the bear season 5 release date", matcher)) == ["bear"]
+    assert title_words(parse_query("reacher s4 when", matcher)) == ["reacher"]
+    assert title_words(parse_query("when does season 2 come out", matcher)) == []
+    assert could_name(["sex", "ed"], "Sex Education")
+    assert could_name(["obx"], "Outer Banks")
+    assert could_name(["arcain"], "Arcane")
+    assert not could_name(["bear"], "Single's Inferno")
+    assert not could_name(["breaking", "bad"], "Better Call Saul")

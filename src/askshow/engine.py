@@ -14,7 +14,7 @@ from askshow.answer import NOT_FOUND
 from askshow.embedding import Embedder, QueryBatcher
 from askshow.index import Generation, load_current
 from askshow.models import Answer, Query
-from askshow.query import parse_query, subject_name
+from askshow.query import could_name, parse_query, subject_name, title_words
 from askshow.settings import Settings
 from askshow.strategy import STRATEGIES, Loaded, abstain, rank_sentences
 
@@ -135,6 +135,15 @@ class Engine:
             votes[ev.article.show] = votes.get(ev.article.show, 0.0) + float(p)
         show = pick_show(named, votes, query.suggestion)
         if show is None:
+            return query
+        title = title_words(query)
+        if (
+            title
+            and not set(title) <= loaded.show_vocabulary[show]
+            and not could_name(title, show)
+        ):
+            # The question names a show where fans name one ("reacher s4"), and the voted
+            # show's articles never use that name: it asks about a show we do not cover.
             return query
         return replace(query, show=show, suggestion=None)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -394,3 +394,36 @@ def without_show(query: Query) -> str:
     show_words = _show_words(query)
     kept = [w for w in query.normalized.split() if not _is_show_word(w, show_words)]
     return " ".join(kept) or query.normalized
+
+
+_SEASON_MARK = re.compile(r"^(season|series|s\d{1,2}|\d{1,2})$")
+
+
+def title_words(query: Query) -> list[str]:
+    """The words where fans put a show's name: right before the season ("reacher s4 when",
+    "the bear season 5 release date"), question words and small words left out."""
+    words = query.normalized.split()
+    for i, word in enumerate(words):
+        if i and _SEASON_MARK.match(word) and (word != "season" or i + 1 < len(words)):
+            slot: list[str] = []
+            for before in reversed(words[max(0, i - 3) : i]):
+                if before in QUESTION_WORDS or before in _SMALL_WORDS:
+                    break
+                slot.insert(0, before)
+            return [t for w in slot for t in tokenize(w)]
+    return []
+
+
+def could_name(words: Sequence[str], show: str) -> bool:
+    """Whether typed words could be a fan's form of a show's name: its words shortened
+    ("sex ed"), misspelt ("arcain"), run together ("dan da dan") or its initials ("obx")."""
+    names = aliases(show)
+    joined = "".join(words)
+    if any(fuzz.ratio(joined, name.replace(" ", "")) >= 75 for name in names):
+        return True
+    if any(" " not in name and len(name) <= 5 and _one_letter_apart(name, joined) for name in names):
+        return True
+    name_words = _alias_words(show)
+    return all(
+        any(w.startswith(word) or fuzz.ratio(word, w) >= 75 for w in name_words) for word in words
+    )

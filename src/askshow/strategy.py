@@ -70,10 +70,19 @@ class Loaded:
     def table(self) -> SentenceTable:
         return SentenceTable.build(self.generation)
 
+    @cached_property
+    def show_vocabulary(self) -> dict[str, frozenset[str]]:
+        """Every indexed word each show's articles use."""
+        return {
+            show: frozenset(t for article in articles for t in tokenize(article.text))
+            for show, articles in self.generation.shows.items()
+        }
+
     def prepare(self) -> None:
         """Derive everything before the generation goes live, not on a fan's request."""
         self.table  # noqa: B018
         self.rows_by_article  # noqa: B018
+        self.show_vocabulary  # noqa: B018
 
 
 class AnswerStrategy(Protocol):
@@ -269,11 +278,28 @@ def _freshest_dated(
     ]
     if not dated:
         return None
+
+    def first_release(i: int) -> tuple[bool, int]:
+        """A likely release claim first, the earliest of them: what "comes out" is the
+        premiere, not the finale or a later part the article also dates, nor the day a date
+        was announced (unless the question names what it asks about)."""
+        ev = evidence[i]
+        if focus or probability[i] < 0.5 * best:
+            return False, 0
+        if extract.release_status(ev.text) != "confirmed_date":
+            return False, 0
+        keys = [extract.date_key(d) for d in extract.dates_in(ev.text)]
+        days = [k for k in keys if isinstance(k, tuple) and None not in k]
+        if not days:
+            return False, 0
+        return True, -min(dt.date(*k).toordinal() for k in days)  # type: ignore[misc]
+
     return max(
         dated,
         key=lambda i: (
             evidence[i].article.published or dt.date.min,
             names_focus(evidence[i]),
+            first_release(i),
             probability[i],
         ),
     )
