@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser services run test lint index bench
+.PHONY: install browser services run test lint index bench eval-fresh
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +46,11 @@ lint: install
 test: lint browser services
 	$(BIN)/pytest -q
 	$(BIN)/askshow eval --report eval/reports/latest.json
+
+# The questions about a corpus askshow was never tuned on (eval/fresh/README.md).
+eval-fresh: install
+	$(BIN)/askshow eval --corpus eval/fresh/corpus --index index-fresh \
+		--golden eval/fresh/golden.jsonl --thresholds /dev/null --report eval/reports/fresh.json
 
 bench: install
 	$(PY) eval/bench_index.py
