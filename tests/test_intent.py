@@ -46,7 +46,7 @@ def test_a_broken_intent_model_names_the_file(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     data["intent"] = {"intents": ["release", "cast"], "coef": [[0.0]], "intercept": [0.0, 0.0]}
     path.write_text(json.dumps(data))
-    with pytest.raises(IndexMismatchError, match="ranker.json"):
+    with pytest.raises(IndexMismatchError, match=r"ranker\.json"):
         Ranker.load(path)
 
 

@@ -137,11 +137,7 @@ class Engine:
         if show is None:
             return query
         title = title_words(query)
-        if (
-            title
-            and not set(title) <= loaded.show_vocabulary[show]
-            and not could_name(title, show)
-        ):
+        if title and not set(title) <= loaded.show_vocabulary[show] and not could_name(title, show):
             # The question names a show where fans name one ("reacher s4"), and the voted
             # show's articles never use that name: it asks about a show we do not cover.
             return query

@@ -421,7 +421,9 @@ def could_name(words: Sequence[str], show: str) -> bool:
     joined = "".join(words)
     if any(fuzz.ratio(joined, name.replace(" ", "")) >= 75 for name in names):
         return True
-    if any(" " not in name and len(name) <= 5 and _one_letter_apart(name, joined) for name in names):
+    if any(
+        " " not in name and len(name) <= 5 and _one_letter_apart(name, joined) for name in names
+    ):
         return True
     name_words = _alias_words(show)
     return all(

@@ -151,6 +151,7 @@ class RankedStrategy:
         articles = {a.id for a in generation.shows[query.show]}
         ranked = rank_sentences(loaded, query, encode, articles)
         query = ranked.query
+        assert query.show is not None
         rows = [generation.sentences[int(r)] for r in ranked.candidates.rows]
         by_span = {(r.article_id, r.start): r for r in rows}
         # A bare "Yes." answers the article's own question, not an open one ("what is it about").
@@ -288,11 +289,12 @@ def _freshest_dated(
             return False, 0
         if extract.release_status(ev.text) != "confirmed_date":
             return False, 0
-        keys = [extract.date_key(d) for d in extract.dates_in(ev.text)]
-        days = [k for k in keys if isinstance(k, tuple) and None not in k]
-        if not days:
-            return False, 0
-        return True, -min(dt.date(*k).toordinal() for k in days)  # type: ignore[misc]
+        days = []
+        for text in extract.dates_in(ev.text):
+            key = extract.date_key(text)
+            if isinstance(key, tuple) and key[0] and key[1] and key[2]:
+                days.append(dt.date(key[0], key[1], key[2]).toordinal())
+        return (True, -min(days)) if days else (False, 0)
 
     return max(
         dated,
