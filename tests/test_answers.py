@@ -291,3 +291,25 @@ def test_a_bare_reply_sentence_does_not_answer_an_open_question(engine: Engine) 
 def test_a_length_no_article_states_is_not_answered_with_other_facts(engine: Engine) -> None:
     """Dates and renewal news are near "how long is the finale", but none is a length."""
     assert engine.ask("how long is the severance season 2 finale episode").abstained
+
+
+def test_a_line_that_opens_a_cast_list_is_answered_with_the_list(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour-lights-season-2-cast.md").write_text(
+        "---\ntitle: Harbour Lights Season 2 Cast\nshow: Harbour Lights\nseason: 2\n"
+        "published: 2026-03-02\n---\n\n## Who is in the cast?\n\n"
+        "Returning and new cast members confirmed for season 2 include:\n\n"
+        "- Marta Quill – Ines Varga, the harbour master\n"
+        "- Tobias Renn – Otto Varga, her estranged brother\n"
+        "- Lila Forde – Petra Sand, a diver with a secret (new series regular)\n\n"
+        "## When is it out?\n\nSeason 2 premieres on Friday, May 8, 2026.\n",
+        encoding="utf-8",
+    )
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
+    answer = engine.ask("harbour lights 2 new cast members")
+    assert_grounded(engine, answer)
+    assert "Lila Forde" in answer.answer and "Marta Quill" in answer.answer, answer.answer

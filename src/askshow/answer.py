@@ -283,11 +283,15 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
                 comp.say(f"{pair.character} is played by {pair.actor}.", ev)
             return 1.0
         mentions = [ev for ev in evidence if extract.name_matches(name, ev.text) >= 85]
+        # "New cast members include:" names the list that follows, not an answer: the list's
+        # pairs are (below).
+        leads = [ev for ev in mentions if ev.text.rstrip().endswith(":")]
+        mentions = [ev for ev in mentions if ev not in leads]
         if mentions:
             for ev in sorted(mentions, key=lambda e: e.rank)[:2]:
                 comp.say(ev.text, ev)
             return 0.8
-        if len(name.split()) <= 3 and any(len(w) > 2 for w in name.split()):
+        if not leads and len(name.split()) <= 3 and any(len(w) > 2 for w in name.split()):
             return 0.0  # a specific name the articles never mention: do not guess
     listed: list[tuple[extract.CastPair, Evidence]] = []
     for pair, ev in sorted(pairs, key=lambda t: (not CAST_HEADING.search(t[1].section), t[1].rank)):
