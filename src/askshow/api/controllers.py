@@ -14,6 +14,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.plugins.prometheus import PrometheusController
 
+from askshow.api.answer_cache import SharedAnswers
 from askshow.api.gate import OverloadGate
 from askshow.api.problems import PROBLEM
 from askshow.engine import Engine
@@ -60,10 +61,16 @@ class AskController(Controller):
         responses=_errors(400, 413, 429, 503),
     )
     async def ask_question(
-        self, data: AskRequest, engine: Engine, gate: OverloadGate
+        self, data: AskRequest, engine: Engine, gate: OverloadGate, answers: SharedAnswers | None
     ) -> AskResponse:
-        answer = await gate.run(engine.ask, data.question, data.show, data.max_citations)
-        return answer_body(answer)
+        asked = (data.question, data.show, data.max_citations)
+        # A shared hit skips the gate: it costs one Redis read, not a slot of the model.
+        if answers is not None and (hit := await answers.get(engine.generation.id, *asked)):
+            return hit
+        body = answer_body(await gate.run(engine.ask, *asked))
+        if answers is not None:
+            await answers.put(body, *asked)
+        return body
 
 
 class ArticleController(Controller):
