@@ -11,7 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DATA, TOKEN, Server, running_server
+from tests.conftest import (
+    DATA,
+    SHIPPED_CORPUS,
+    TOKEN,
+    Server,
+    running_server,
+    start_server,
+)
 
 
 def ask(server: Server, **body: object) -> httpx.Response:
@@ -309,3 +316,71 @@ def test_two_workers_share_reindexes_and_the_rate_limit(
         # Counted per worker, each would answer 6 itself; counted once, the 7th onwards is
         # refused whichever worker it reaches, one that answered fewer than 6 included.
         assert [line["status"] for line in asked] == [200] * 6 + [429] * (len(asked) - 6)
+
+
+@pytest.mark.slow
+def test_every_replica_reports_the_one_build_the_lock_on_disk_holds(
+    tmp_path: Path, shipped_index: Path
+) -> None:
+    """Two servers over one index: a reindex asked of either while a build runs anywhere gets
+    409 naming that build, and both report the same build, running and finished."""
+    from askshow.buildlock import acquire_build_lock
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(SHIPPED_CORPUS, corpus)
+    shutil.copytree(shipped_index, index)
+    env = {"ASKSHOW_ADMIN_TOKEN": TOKEN, "ASKSHOW_RATE_LIMIT": "0"}
+    replicas: list[Server] = []
+    try:
+        for name in ("a", "b"):
+            replicas.append(start_server(corpus, index, tmp_path / f"{name}.log", **env))
+        a, b = replicas
+
+        # A build neither server started (as `askshow index build` holds it): both refuse.
+        lock = acquire_build_lock(index)
+        try:
+            for replica in replicas:
+                refused = httpx.post(f"{replica.url}/api/admin/reindex", headers=auth)
+                assert refused.status_code == 409, refused.text
+                assert refused.json()["build"]["builder"] == lock.holder.name
+                status = httpx.get(f"{replica.url}/api/admin/index", headers=auth).json()
+                assert status["building"] is True
+                assert status["last_build"]["started_at"] == lock.holder.started_at
+        finally:
+            lock.release()
+
+        # A build started through a: b refuses to start another and reports a's.
+        shutil.copy(DATA / "lantern-bay-season-3.txt", corpus)
+        started = httpx.post(f"{a.url}/api/admin/reindex", headers=auth)
+        assert started.status_code == 202, started.text
+        job = started.json()["build"]
+        assert job["state"] == "running"
+        second = httpx.post(f"{b.url}/api/admin/reindex", headers=auth)
+        assert second.status_code == 409, second.text
+        assert second.json()["build"] == job
+        assert httpx.get(f"{b.url}/api/admin/index", headers=auth).json()["last_build"] == job
+
+        # Finished: both say how it ended, and both serve its generation.
+        deadline = time.monotonic() + 300
+        statuses = [{"building": True}]
+        while any(s["building"] for s in statuses):
+            assert time.monotonic() < deadline, statuses
+            time.sleep(0.3)
+            statuses = [
+                httpx.get(f"{r.url}/api/admin/index", headers=auth).json() for r in replicas
+            ]
+        ended = [s["last_build"] for s in statuses]
+        assert ended[0] == ended[1]
+        assert ended[0]["state"] == "succeeded" and ended[0]["started_at"] == job["started_at"]
+        assert ended[0]["summary"]["added"] == ["lantern-bay-season-3"]
+        generation = ended[0]["summary"]["generation"]
+        while {httpx.get(f"{r.url}/ready").json()["index_version"] for r in replicas} != {
+            generation
+        }:
+            assert time.monotonic() < deadline, "the new generation is not live on both"
+            time.sleep(0.2)
+    finally:
+        for replica in replicas:
+            replica.process.terminate()
+            replica.process.wait(10)

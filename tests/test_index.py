@@ -159,6 +159,25 @@ def test_second_concurrent_build_fails_at_once(
         assert time.perf_counter() - started < 5
 
 
+def test_the_build_lock_says_who_builds(tmp_path: Path) -> None:
+    from askshow.buildlock import acquire_build_lock, build_holder
+
+    index_dir = tmp_path / "index"
+    assert build_holder(index_dir) is None  # no lock file yet
+    lock = acquire_build_lock(index_dir)
+    try:
+        assert build_holder(index_dir) == lock.holder
+        assert lock.holder.pid == os.getpid() and lock.holder.started_at
+        # A second builder names the first (and, not truncating the file, leaves its name).
+        with pytest.raises(BuildInProgressError, match=f"pid {os.getpid()} on "):
+            acquire_build_lock(index_dir)
+        assert build_holder(index_dir) == lock.holder
+    finally:
+        lock.release()
+    assert build_holder(index_dir) is None
+    acquire_build_lock(index_dir).release()  # free again; a probe never keeps it
+
+
 def _cli_env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["ASKSHOW_CORPUS_DIR"] = str(tmp_path / "corpus")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -66,6 +70,47 @@ def _distinct_texts(generation: Generation) -> int:
               for r in generation.sentences}  # fmt: skip
     texts |= {r.section for r in generation.sentences}
     return len(texts)
+
+
+@pytest.mark.slow
+def test_cli_builds_on_a_local_ray_and_publishes(
+    corpus: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    """`askshow index build --ray` as an editor runs it: its own local Ray in a subprocess.
+    First in the module, before the module's shared Ray starts: two clusters at once would
+    share the 2 CPUs."""
+    index = tmp_path / "index"
+    env = dict(
+        os.environ, ASKSHOW_CORPUS_DIR=str(corpus), ASKSHOW_INDEX_DIR=str(index),
+        ASKSHOW_BACKEND="torch",  # the ONNX export would only add a minute here
+    )  # fmt: skip
+    command = [sys.executable, "-m", "askshow.cli", "index", "build", "--ray", "--ray-actors", "1"]
+    built = subprocess.run([*command, "--json"], env=env, capture_output=True, timeout=900)
+    assert built.returncode == 0, built.stderr.decode()[-3000:]
+    summary = json.loads(built.stdout)
+
+    # Published: CURRENT names the generation, which loads, verifies and answers.
+    assert (index / "CURRENT").read_text().strip() == summary["generation"]
+    generation = load_current(index, embedder)
+    assert generation.id == summary["generation"]
+    assert (
+        sorted(summary["added"])
+        == sorted(generation.articles)
+        == sorted(Path(a).stem for a in ARTICLES)
+    )
+    assert generation.manifest.counts == {
+        "articles": len(ARTICLES), "chunks": summary["chunks"], "sentences": summary["sentences"]
+    }  # fmt: skip
+    assert summary["embedded"] == summary["chunks"] > 10  # an empty cache: all on Ray
+    answer = Engine(generation, embedder).ask("who voices jinx in arcane")
+    assert not answer.abstained and answer.index_version == generation.id
+
+    # A mistake is one line and exit 1, not a traceback (here: a bad article, nothing built).
+    (corpus / "broken.md").write_text("---\ntitle: [oops\n---\n")
+    refused = subprocess.run(command, env=env, capture_output=True, timeout=900)
+    assert refused.returncode == 1
+    assert b"broken.md" in refused.stderr and b"Traceback" not in refused.stderr
+    assert (index / "CURRENT").read_text().strip() == generation.id
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
-"""Replicas: separately started servers share one rate limit through a real redis-server,
-keep answering when Redis dies, and stay reachable through HAProxy when one is killed."""
+"""Replicas: separately started servers share one rate limit and one answer cache through a
+real redis-server, keep answering when Redis dies, and stay reachable through HAProxy when
+one is killed."""
 
 from __future__ import annotations
 
@@ -121,6 +122,32 @@ def test_one_client_is_counted_once_across_replicas(
     assert len(json.loads(client.get(key) or b"{}")["history"]) == LIMIT
 
 
+def test_replicas_share_one_cached_answer(
+    replicas: list[Server], redis_server: RedisServer
+) -> None:
+    import redis
+
+    client = redis.Redis(port=redis_server.port)
+    question = {"question": "how many episodes are in all of us are dead season 2?"}
+    with _from("127.0.0.5") as http:
+        before = set(client.keys("askshow_answers:*"))
+        first = http.post(f"{replicas[0].url}/api/ask", json=question).json()
+        (key,) = set(client.keys("askshow_answers:*")) - before
+        # The generation leads the key: a new generation never reads an old one's answers.
+        assert key.decode().startswith(f"askshow_answers:{first['index_version']}:")
+        # Mark the cached copy: only a replica that reads the shared cache can answer with it.
+        cached = json.loads(client.get(key) or b"{}")
+        assert cached["answer"] == first["answer"]
+        client.set(key, json.dumps({**cached, "answer": "from the shared cache"}), keepttl=True)
+        try:
+            second = http.post(f"{replicas[1].url}/api/ask", json=question)
+        finally:
+            client.delete(key)
+    assert second.status_code == 200
+    assert second.json()["answer"] == "from the shared cache"
+    assert second.json()["index_version"] == first["index_version"]
+
+
 def test_answers_keep_coming_when_redis_dies(
     replicas: list[Server], redis_server: RedisServer
 ) -> None:
@@ -129,14 +156,22 @@ def test_answers_keep_coming_when_redis_dies(
         assert before.status_code == 200
         redis_server.kill()
         try:
-            # Twice the limit, both replicas: the limiter fails open, never a 500.
+            # Twice the limit, both replicas: the limiter and the answer cache fail open,
+            # never a 500 ...
             answers = [
                 http.post(f"{replicas[i % 2].url}/api/ask", json=QUESTION) for i in range(2 * LIMIT)
+            ]
+            # ... for a question neither replica has answered before, too.
+            fresh = [
+                http.post(f"{replica.url}/api/ask", json={"question": "who plays jinx in arcane"})
+                for replica in replicas
             ]
         finally:
             redis_server.start()
     assert [a.status_code for a in answers] == [200] * (2 * LIMIT)
     assert all(a.json()["answer"] == before.json()["answer"] for a in answers)
+    assert [a.status_code for a in fresh] == [200, 200]
+    assert fresh[0].json()["answer"] == fresh[1].json()["answer"]
 
 
 def test_haproxy_routes_around_a_killed_replica(tmp_path: Path, shipped_index: Path) -> None:

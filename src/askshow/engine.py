@@ -78,7 +78,15 @@ class Engine:
 
     def swap(self, generation: Generation) -> None:
         """Requests already running keep the generation they started with."""
-        self._loaded = self._load(generation)
+        self.go_live(self.prepare(generation))
+
+    def prepare(self, generation: Generation) -> Loaded:
+        """Everything answering derives from a generation (seconds), without serving it yet."""
+        return self._load(generation)
+
+    def go_live(self, loaded: Loaded) -> None:
+        """Serve a prepared generation from the next request on (one assignment)."""
+        self._loaded = loaded
 
     def warm_up(self) -> None:
         """Load the model and run one forward pass, so the first fan does not wait for it."""

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,11 +16,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from askshow.buildlock import BuildLock, build_lock
 from askshow.chunking import Chunker, ChunkerSettings
 from askshow.corpus import discover, read_corpus
 from askshow.embedding import Embedder, EmbeddingCache, Encoder, embed_with_cache
 from askshow.entities import EntityIndex
-from askshow.errors import BuildInProgressError, IndexMismatchError, IndexNotFoundError
+from askshow.errors import IndexMismatchError, IndexNotFoundError
 from askshow.lexical import LexicalIndex
 from askshow.models import Article, Chunk
 from askshow.ranker import DEFAULT_WEIGHTS, Ranker
@@ -183,23 +182,6 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Exclusive, non-blocking: a second build fails at once. The kernel frees it on SIGKILL."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    handle = (index_dir / ".build.lock").open("w")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildInProgressError(
-                f"another build of {index_dir} is running; try again when it finishes"
-            ) from None
-        yield
-    finally:
-        handle.close()
 
 
 def current_generation_id(index_dir: Path) -> str | None:
@@ -376,16 +358,21 @@ def build_generation(
     ranker: Path = DEFAULT_WEIGHTS,
     parse: ParseCorpus | None = None,
     encoder_for: EncoderFor | None = None,
+    held_lock: BuildLock | None = None,
+    on_verified: Callable[[Generation], None] | None = None,
 ) -> BuildSummary:
     """Build, verify and publish a generation from the corpus; nothing is published on error.
 
     `parse` and `encoder_for` swap how the corpus is read and chunked and how texts missing
     from the embedding cache are embedded (askshow.distributed runs both on Ray); everything
-    else (cache, manifest, verification, publishing, lock) is the same for every build."""
+    else (cache, manifest, verification, publishing, lock) is the same for every build.
+    `held_lock`: the caller took the build lock already (and releases it). `on_verified` gets
+    the verified generation before it is published, so a server can prepare it and go live
+    the moment CURRENT names it."""
     started = time.perf_counter()
     chunker_settings = chunker_settings or ChunkerSettings()
     root = index_dir / "generations"
-    with build_lock(index_dir):
+    with build_lock(index_dir, held_lock):
         root.mkdir(parents=True, exist_ok=True)
         # A killed build may have left its temporary folder, a generation renamed into place
         # but never published, or one its prune had half removed: start from what a finished
@@ -448,7 +435,11 @@ def build_generation(
             ranker=files[RANKER],
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2))
-        load_generation(tmp, embedder)  # verify what was written before anyone can see it
+        # Verify what was written before anyone can see it.
+        verified = load_generation(tmp, embedder)
+        if on_verified is not None:
+            verified.path = root / generation  # where it is about to be
+            on_verified(verified)
         previous = _previous_articles(index_dir)
         os.rename(tmp, root / generation)
         _fsync_dir(root)

@@ -42,6 +42,8 @@ class ReindexStarted(msgspec.Struct):
     status: Literal["started"]
     progress: str
     """where to follow the build: GET /api/admin/index"""
+    build: BuildStatus
+    """the build just started (state "running")"""
 
 
 class LiveGeneration(msgspec.Struct):
@@ -61,6 +63,8 @@ class BuildStatus(msgspec.Struct, omit_defaults=True):
     error: str | None = None
     problems: list[str] | None = None
     """one line per bad article when the corpus was invalid"""
+    builder: str | None = None
+    """who runs (ran) it: "pid N on HOST", any worker or replica of this index"""
 
 
 class IndexStatus(msgspec.Struct):

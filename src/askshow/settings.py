@@ -51,8 +51,9 @@ class Settings:
     strategy: str = "ranked"
     """ASKSHOW_STRATEGY: how answers are chosen: "ranked" (learned ranker) or "rules"."""
     redis_url: str | None = None
-    """ASKSHOW_REDIS_URL: Redis for state replicas share (the rate-limit counts), e.g.
-    redis://127.0.0.1:6379/0; unset: counts in files under the index dir (one host)."""
+    """ASKSHOW_REDIS_URL: Redis for state replicas share (rate-limit counts, cached answers),
+    e.g. redis://127.0.0.1:6379/0; unset: counts in files under the index dir (one host) and
+    answers cached per process."""
     ray_address: str | None = None
     """ASKSHOW_RAY_ADDRESS: `askshow index build` runs on Ray: "local" starts one for the build,
     else a cluster address ("auto", "ray://host:10001"); unset: one process (needs askshow[ray])."""

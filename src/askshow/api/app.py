@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.file import FileStore
 
+from askshow.api.answer_cache import SharedAnswers
 from askshow.api.controllers import (
     AdminController,
     ArticleController,
@@ -32,6 +33,7 @@ from askshow.api.dependencies import DEPENDENCIES
 from askshow.api.gate import OverloadGate
 from askshow.api.limits import rate_limit_middleware, rate_limit_store
 from askshow.api.problems import problem_details
+from askshow.api.stores import redis_store
 from askshow.api.watcher import follow_current
 from askshow.engine import Engine
 from askshow.errors import AskshowError, IndexNotFoundError
@@ -47,10 +49,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """The app around an engine (tests) or around the live index in settings (production)."""
     settings = settings or get_settings()
     gate = OverloadGate(settings.max_concurrency, settings.max_queue, settings.request_timeout)
-    state = State({"settings": settings, "engine": engine, "reindexer": None, "gate": gate})
+    redis = redis_store(settings)
+    # Answers in Redis are shared by every replica; without it each process keeps its own LRU
+    # (in the engine). ASKSHOW_CACHE_SIZE=0 turns both off.
+    answers = (
+        SharedAnswers(redis.with_namespace("answers"), settings.strategy)
+        if redis is not None and settings.cache_size
+        else None
+    )
+    state = State({"settings": settings, "engine": engine, "reindexer": None, "gate": gate,
+                   "answers": answers})  # fmt: skip
     # Not the default in-memory store: every worker of `serve --workers N` (a FileStore) or
     # every replica (Redis) counts a client's requests in one place (README, "Scaling out").
-    rate_limits = rate_limit_store(settings)
+    rate_limits = rate_limit_store(settings, redis)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -65,7 +76,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             await rate_limits.path.mkdir(parents=True, exist_ok=True)
             tasks.append(asyncio.create_task(_sweep_expired(rate_limits)))
         try:
-            async with rate_limits:  # closes the Redis client's connections at shutdown
+            # Closes the Redis client's connections at shutdown.
+            async with redis if redis is not None else contextlib.nullcontext():
                 yield
         finally:
             for task in tasks:

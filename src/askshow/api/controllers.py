@@ -7,6 +7,8 @@ from http import HTTPStatus
 from importlib import resources
 from typing import Any
 
+import anyio
+import msgspec
 from litestar import Controller, MediaType, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotFoundException
@@ -14,8 +16,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.plugins.prometheus import PrometheusController
 
+from askshow.api.answer_cache import SharedAnswers
 from askshow.api.gate import OverloadGate
-from askshow.api.problems import PROBLEM
+from askshow.api.problems import PROBLEM, problem
 from askshow.engine import Engine
 from askshow.reindex import Reindexer
 from askshow.schema import (
@@ -60,10 +63,16 @@ class AskController(Controller):
         responses=_errors(400, 413, 429, 503),
     )
     async def ask_question(
-        self, data: AskRequest, engine: Engine, gate: OverloadGate
+        self, data: AskRequest, engine: Engine, gate: OverloadGate, answers: SharedAnswers | None
     ) -> AskResponse:
-        answer = await gate.run(engine.ask, data.question, data.show, data.max_citations)
-        return answer_body(answer)
+        asked = (data.question, data.show, data.max_citations)
+        # A shared hit skips the gate: it costs one Redis read, not a slot of the model.
+        if answers is not None and (hit := await answers.get(engine.generation.id, *asked)):
+            return hit
+        body = answer_body(await gate.run(engine.ask, *asked))
+        if answers is not None:
+            await answers.put(body, *asked)
+        return body
 
 
 class ArticleController(Controller):
@@ -142,23 +151,33 @@ class AdminController(Controller):
         responses=_errors(401, 403, 409, 429, 503),
     )
     async def start_reindex(self, reindexer: Reindexer) -> ReindexStarted:
-        if not reindexer.start():
-            raise HTTPException(
-                status_code=409, detail="a reindex is already running; see /api/admin/index"
+        # In a thread: taking the lock may wait out a status probe's hold (up to 0.2 s).
+        started = await anyio.to_thread.run_sync(reindexer.start)
+        if started is None:
+            # Whichever worker or replica was asked: the build lock on disk says one runs.
+            building, running = reindexer.status()
+            if not building or running is None:  # it ended between the two looks
+                raise problem(409, "a reindex was running and has just ended; ask again")
+            raise problem(
+                409,
+                f"a reindex is already running ({running.builder}, started "
+                f"{running.started_at}); see /api/admin/index",
+                extra={"build": msgspec.to_builtins(running)},
             )
-        return ReindexStarted(status="started", progress="/api/admin/index")
+        return ReindexStarted(status="started", progress="/api/admin/index", build=started)
 
     @get(
         "/index",
         operation_id="indexStatus",
-        summary="The live generation and the last build",
+        summary="The live generation and the running or last build",
         responses=_errors(401, 403, 429, 503),
     )
     async def index_status(self, engine: Engine, reindexer: Reindexer) -> IndexStatus:
         manifest = engine.generation.manifest
         live = LiveGeneration(engine.generation.id, manifest.built_at, manifest.counts,
                               manifest.model_id)  # fmt: skip
-        return IndexStatus(live=live, building=reindexer.running, last_build=reindexer.last)
+        building, build = reindexer.status()
+        return IndexStatus(live=live, building=building, last_build=build)
 
 
 @get("/", include_in_schema=False, media_type=MediaType.HTML)

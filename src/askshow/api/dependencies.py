@@ -1,10 +1,12 @@
-"""What handlers receive by dependency injection: the live engine, its reindexer, the gate."""
+"""What handlers receive by dependency injection: the live engine, its reindexer, the gate and
+the shared answer cache."""
 
 from __future__ import annotations
 
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from askshow.api.answer_cache import SharedAnswers
 from askshow.api.gate import OverloadGate
 from askshow.api.problems import ServiceUnavailable
 from askshow.engine import Engine
@@ -33,8 +35,15 @@ def provide_gate(state: State) -> OverloadGate:
     return gate
 
 
+def provide_answers(state: State) -> SharedAnswers | None:
+    """The answer cache replicas share (Redis), or None: the engine's own LRU only."""
+    answers: SharedAnswers | None = state.get("answers")
+    return answers
+
+
 DEPENDENCIES = {
     "engine": Provide(provide_engine, sync_to_thread=False),
     "reindexer": Provide(provide_reindexer, sync_to_thread=False),
     "gate": Provide(provide_gate, sync_to_thread=False),
+    "answers": Provide(provide_answers, sync_to_thread=False),
 }

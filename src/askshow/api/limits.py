@@ -7,9 +7,8 @@ serve one corpus, else a FileStore under the index dir, which the workers of one
 
 from __future__ import annotations
 
-import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.middleware.rate_limit import (
     DURATION_VALUES,
@@ -20,41 +19,21 @@ from litestar.middleware.rate_limit import (
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 
+from askshow.api.stores import STORE_ERRORS, Breaker
 from askshow.settings import Settings
 
-log = logging.getLogger("askshow.api")
+if TYPE_CHECKING:
+    from litestar.stores.redis import RedisStore
+
 RATE_LIMIT_DIR = "ratelimit"
 """Under the index dir: the FileStore's counts, one file per client, shared by workers."""
-STORE_TIMEOUT = 0.5
-"""Seconds one Redis call may take: a hung Redis must not hold a question for long."""
-PAUSE_AFTER_FAILURE = 2.0
-"""Seconds the limiter leaves an unreachable store alone before trying it again."""
-
-try:
-    from redis.exceptions import RedisError
-
-    STORE_ERRORS: tuple[type[Exception], ...] = (OSError, RedisError)
-except ImportError:  # the `redis` extra is not installed: only the FileStore can be used
-    STORE_ERRORS = (OSError,)
 
 
-def rate_limit_store(settings: Settings) -> Store:
+def rate_limit_store(settings: Settings, redis: RedisStore | None) -> Store:
     """Redis when a URL is set (one count per client across every replica), else files."""
-    if settings.redis_url is None:
+    if redis is None:
         return FileStore(settings.index_dir / RATE_LIMIT_DIR)
-    from litestar.stores.redis import RedisStore
-    from redis.asyncio import Redis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-
-    client = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=STORE_TIMEOUT,
-        socket_connect_timeout=STORE_TIMEOUT,
-        # No retries: the limiter fails open at once instead of holding the request.
-        retry=Retry(NoBackoff(), 0),
-    )
-    return RedisStore(client, namespace="askshow_ratelimit", handle_client_shutdown=True)
+    return redis.with_namespace("ratelimit")  # keys askshow_ratelimit:...
 
 
 def rate_limit_middleware(settings: Settings) -> list[Any]:
@@ -79,26 +58,22 @@ class FailOpenRateLimitMiddleware(RateLimitMiddleware):
     Redis costs one timeout per pause, not one per request.
     """
 
-    _store_down_until = 0.0
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._breaker = Breaker("rate-limit store", "not limiting")
 
     async def retrieve_cached_history(self, key: str, store: Store) -> CacheObject:
-        if time.monotonic() >= self._store_down_until:
+        if not self._breaker.open:
             try:
                 return await super().retrieve_cached_history(key, store)
             except STORE_ERRORS as exc:
-                self._store_failed(exc)
+                self._breaker.failed(exc)
         return CacheObject(history=[], reset=int(time.time()) + DURATION_VALUES[self.unit])
 
     async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
-        if time.monotonic() < self._store_down_until:
+        if self._breaker.open:
             return
         try:
             await super().set_cached_history(key, cache_object, store)
         except STORE_ERRORS as exc:
-            self._store_failed(exc)
-
-    def _store_failed(self, exc: Exception) -> None:
-        self._store_down_until = time.monotonic() + PAUSE_AFTER_FAILURE
-        log.warning(
-            "rate-limit store unreachable (%s); not limiting for %.0f s", exc, PAUSE_AFTER_FAILURE
-        )
+            self._breaker.failed(exc)

@@ -26,15 +26,21 @@ class ServiceUnavailable(HTTPException):
     status_code = 503
 
 
-def _problem(
-    status: int, detail: str, title: str | None = None, headers: dict[str, str] | None = None
+def problem(
+    status: int,
+    detail: str,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, object] | None = None,
 ) -> ProblemDetailsException:
+    """A problem-details error; `extra` members go beside `detail` (RFC 9457 extensions)."""
     return ProblemDetailsException(
         type_="about:blank",
         status_code=status,
         title=title or HTTPStatus(status).phrase,
         detail=detail,
         headers=headers,
+        extra=extra,
     )
 
 
@@ -47,10 +53,10 @@ def from_validation(exc: ValidationException) -> ProblemDetailsException:
     else:
         messages = [_plain_message(str(e.get("message"))) for e in errors]
         detail = "; ".join(f"{k}: {m}" for k, m in zip(fields, messages, strict=False))
-    problem = _problem(400, detail or exc.detail, title="Invalid request")
+    refused = problem(400, detail or exc.detail, title="Invalid request")
     if fields:
-        problem.extra = {"fields": fields}
-    return problem
+        refused.extra = {"fields": fields}
+    return refused
 
 
 def _plain_message(message: str) -> str:
@@ -60,18 +66,18 @@ def _plain_message(message: str) -> str:
 
 
 def from_http(exc: HTTPException) -> ProblemDetailsException:
-    return _problem(exc.status_code, exc.detail, headers=exc.headers)
+    return problem(exc.status_code, exc.detail, headers=exc.headers)
 
 
 def from_askshow(exc: AskshowError) -> ProblemDetailsException:
     server_side = exc.status_code >= 500
     detail = "the service cannot answer right now" if server_side else str(exc)
-    return _problem(exc.status_code, detail, title=exc.title)
+    return problem(exc.status_code, detail, title=exc.title)
 
 
 def from_crash(exc: Exception) -> ProblemDetailsException:
     log.error("unhandled error", exc_info=exc)
-    return _problem(500, "something went wrong on our side", title="Internal error")
+    return problem(500, "something went wrong on our side", title="Internal error")
 
 
 problem_details = ProblemDetailsPlugin(
