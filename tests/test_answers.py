@@ -313,3 +313,27 @@ def test_a_line_that_opens_a_cast_list_is_answered_with_the_list(
     answer = engine.ask("harbour lights 2 new cast members")
     assert_grounded(engine, answer)
     assert "Lila Forde" in answer.answer and "Marta Quill" in answer.answer, answer.answer
+
+
+def test_the_finale_is_the_last_date_of_the_run_and_the_premiere_the_first(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "copper-hollow-season-3.md").write_text(
+        "---\ntitle: Copper Hollow Season 3 Release Date\nshow: Copper Hollow\nseason: 3\n"
+        "published: 2025-06-20\n---\n\n## When does Copper Hollow season 3 come out?\n\n"
+        "Season 3 premieres on Friday, July 11, 2025, on Apple TV+. "
+        "It's a ten-episode season, with new chapters every Friday, wrapping up on "
+        "September 12.\n\n## Who is in it?\n\nMarta Quill returns as Ines Varga.\n",
+        encoding="utf-8",
+    )
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
+    finale = engine.ask("when is the copper hollow 3 finale")
+    assert_grounded(engine, finale)
+    assert finale.answer.index("September 12") < finale.answer.index("July 11"), finale.answer
+    premiere = engine.ask("when does copper hollow season 3 come out")
+    assert premiere.answer.startswith("As of June 20, 2025: confirmed: July 11, 2025."), (
+        premiere.answer
+    )

@@ -36,7 +36,7 @@ from askshow.models import Answer, Query, ShowRef
 from askshow.query import ShowMatcher, content_terms, focus_words, subject_name, without_show
 from askshow.retrieve import SentenceCandidates, candidate_articles, candidate_sentences, retrieve
 from askshow.scope import SentenceRow
-from askshow.vocabulary import FINAL_SEASON
+from askshow.vocabulary import DAY_DATE, FINAL_SEASON
 
 Encoder = Callable[[list[str]], list[np.ndarray]]
 """Texts in, one vector each (the engine batches and caches them)."""
@@ -280,31 +280,60 @@ def _freshest_dated(
     if not dated:
         return None
 
-    def first_release(i: int) -> tuple[bool, int]:
-        """A likely release claim first, the earliest of them: what "comes out" is the
-        premiere, not the finale or a later part the article also dates, nor the day a date
-        was announced (unless the question names what it asks about)."""
+    ending = bool(focus & _END_FOCUS)
+
+    def in_run(i: int) -> tuple[bool, int]:
+        """Where a likely date falls in the season's run. What "comes out" is the premiere:
+        the earliest release claim, not the finale or a later part the article also dates,
+        nor the day a date was announced. The finale is the run's last date, whether or
+        not its sentence says "finale" ("wrapping up on September 12")."""
         ev = evidence[i]
+        if ending:
+            days = _days(ev)
+            return (True, max(days)) if days else (False, 0)
         if focus or probability[i] < 0.5 * best:
             return False, 0
         if extract.release_status(ev.text) != "confirmed_date":
             return False, 0
-        days = []
-        for text in extract.dates_in(ev.text):
-            key = extract.date_key(text)
-            if isinstance(key, tuple) and key[0] and key[1] and key[2]:
-                days.append(dt.date(key[0], key[1], key[2]).toordinal())
+        days = _days(ev)
         return (True, -min(days)) if days else (False, 0)
 
     return max(
         dated,
         key=lambda i: (
             evidence[i].article.published or dt.date.min,
-            names_focus(evidence[i]),
-            first_release(i),
+            ending or names_focus(evidence[i]),
+            in_run(i),
             probability[i],
         ),
     )
+
+
+_END_FOCUS = frozenset(stem(w) for w in ("finale", "final", "last", "end", "ending"))
+"""Question words asking for the end of a season's run rather than its start."""
+
+
+def _days(ev: Evidence) -> list[int]:
+    """The day-level dates a sentence states, as ordinals. A date without a year ("wrapping
+    up on September 12") takes the sentence's year, else its article's."""
+    days = []
+    for match in DAY_DATE.finditer(ev.text):
+        key = extract.date_key(match.group(0))
+        if not isinstance(key, tuple) or not key[1] or not key[2]:
+            continue
+        year = _YEAR_AFTER.match(ev.text, match.end())
+        guess = year or _YEAR.search(ev.text) or _YEAR.search(ev.article.text)
+        if guess is None:
+            continue
+        try:
+            days.append(dt.date(int(guess.group(1)), key[1], key[2]).toordinal())
+        except ValueError:  # "February 30": not a day
+            continue
+    return days
+
+
+_YEAR_AFTER = re.compile(r",?\s+(20\d\d)\b")
+_YEAR = re.compile(r"\b(20\d\d)\b")
 
 
 def _final_season(loaded: Loaded, show: str, asked: int) -> tuple[Evidence, tuple[int, ...]] | None:
