@@ -337,3 +337,26 @@ def test_the_finale_is_the_last_date_of_the_run_and_the_premiere_the_first(
     assert premiere.answer.startswith("As of June 20, 2025: confirmed: July 11, 2025."), (
         premiere.answer
     )
+
+
+def test_a_schedules_first_line_is_the_premiere_and_its_last_the_finale(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "salt-and-iron-season-2-schedule.md").write_text(
+        "---\ntitle: Salt and Iron Season 2 Episode Schedule\nshow: Salt and Iron\nseason: 2\n"
+        "published: 2024-08-21\n---\n\n## Salt and Iron season 2 episode release schedule\n\n"
+        "- Episodes 1 & 2 – November 13, 2024\n- Episode 3 – November 20, 2024\n"
+        "- Episode 4 – November 27, 2024\n- Episode 5 – December 4, 2024\n"
+        "- Episode 6 (finale) – December 11, 2024\n\n"
+        "## What is it about?\n\nThe sisters are back in Dublin two years later.\n",
+        encoding="utf-8",
+    )
+    build_generation(corpus, tmp_path / "index", embedder)
+    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
+    premiere = engine.ask("salt and iron season 2 release date")
+    assert_grounded(engine, premiere)
+    assert "confirmed: November 13, 2024." in premiere.answer, premiere.answer
+    last = engine.ask("when is the last episode of salt and iron 2")
+    assert "confirmed: December 11, 2024." in last.answer, last.answer

@@ -380,14 +380,18 @@ def compose_sentences(
 
 
 def compose_ranked_release(
-    comp: Composition, evidence: list[Evidence], probability: Sequence[float] | np.ndarray
+    comp: Composition,
+    evidence: list[Evidence],
+    probability: Sequence[float] | np.ndarray,
+    status: extract.ReleaseStatus | None = None,
 ) -> None:
     """Release answers from ranked evidence: a status line and the best sentence, a close
-    second, then an older article's claim that disagrees, marked superseded."""
+    second, then an older article's claim that disagrees, marked superseded. `status`: what
+    the lead claims, when its own words do not say (a schedule's line)."""
     if not evidence:
         return
     lead = evidence[0]
-    status = extract.release_status(lead.text)
+    status = status or extract.release_status(lead.text)
     if status != "unknown":
         comp.say(_ranked_status_line(status, lead), lead)
     comp.say(lead.text, lead)

@@ -217,11 +217,23 @@ class RankedStrategy:
             if detail:
                 _top_sentences(comp, [evidence[i] for i in detail], probability[detail])
         elif query.intent == "release":
-            lead = _freshest_dated(evidence[:12], probability[:12], confidence, _focus(query))
+            focus = _focus(query)
+            lead = _freshest_dated(evidence[:12], probability[:12], confidence, focus)
             if lead is not None:
                 order = [lead, *(i for i in range(len(evidence)) if i != lead)]
+                pairs = [(evidence[i], float(probability[i])) for i in order]
+                status: extract.ReleaseStatus | None = None
+                end = None
+                if not focus or focus & _END_FOCUS:
+                    end = _schedule_end(loaded, evidence[lead], ending=bool(focus))
+                if end is not None:  # the schedule's first or last line leads: a dated plan
+                    same = (end.article.id, end.start)
+                    rest = [(ev, p) for ev, p in pairs if (ev.article.id, ev.start) != same]
+                    pairs = [(end, pairs[0][1]), *rest]
+                    if extract.label(end.text) != "speculative":
+                        status = "confirmed_date"
                 compose.compose_ranked_release(
-                    comp, [evidence[i] for i in order], probability[order]
+                    comp, [ev for ev, _ in pairs], [p for _, p in pairs], status
                 )
             else:
                 what = f"{query.show} season {query.season}" if query.season else query.show
@@ -307,6 +319,25 @@ def _freshest_dated(
             probability[i],
         ),
     )
+
+
+def _schedule_end(loaded: Loaded, lead: Evidence, ending: bool) -> Evidence | None:
+    """When the lead is a line of a schedule (a section with three or more dated lines, one
+    per episode or part), the schedule's first line is the premiere and its last the finale,
+    though the ranker may like a line in between better."""
+    generation = loaded.generation
+    lines = []
+    for i in loaded.sentences_of(lead.article.id):
+        row = generation.sentences[i]
+        if row.section != lead.section:
+            continue
+        ev = Evidence(lead.article, row.start, row.end, row.section, lead.rank)
+        days = _days(ev)
+        if days:
+            lines.append((max(days) if ending else -min(days), ev))
+    if len(lines) < 3 or not any(ev.start == lead.start for _, ev in lines):
+        return None
+    return max(lines, key=lambda t: (t[0], -t[1].start))[1]
 
 
 _END_FOCUS = frozenset(stem(w) for w in ("finale", "final", "last", "end", "ending"))
