@@ -17,8 +17,12 @@ from askshow.errors import SettingsError
 ONNX_MIN_COSINE = 0.999
 """An exported model whose vectors differ more than this from torch's is not used."""
 INTRA_OP_THREADS = 2
-"""ONNX Runtime threads per forward pass (eval/bench_encode.py: on this 2-core machine two
-threads beat one for single questions and for build batches)."""
+"""ONNX Runtime threads per forward pass. eval/bench_encode.py on this shared 2-core machine:
+two threads that sleep when idle matched one thread's CPU per question and embedded batches
+~35% faster; two spinning threads cost twice the CPU per question and were slower."""
+SPINNING = False
+"""Whether idle ONNX Runtime threads spin for the next piece of work instead of sleeping:
+spinning burns the core the answer path and other requests need (see INTRA_OP_THREADS)."""
 _REFERENCE_TEXTS = (
     "When does Stranger Things season 5 come out?",
     "Friday, October 25, 2024, on Netflix.",
@@ -43,7 +47,7 @@ class OnnxEncoder:
 
     def __init__(
         self, onnx_file: Path, model_dir: Path, batch_size: int = 32,
-        threads: int = INTRA_OP_THREADS,
+        threads: int = INTRA_OP_THREADS, spinning: bool = SPINNING,
     ) -> None:  # fmt: skip
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -64,6 +68,7 @@ class OnnxEncoder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL  # one chain of matmuls
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(spinning)))
         options.log_severity_level = 3  # no warnings about unused initializers on stderr
         self.session = ort.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
