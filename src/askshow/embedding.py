@@ -118,6 +118,8 @@ class Embedder:
         pooling = self.model_dir / "1_Pooling" / "config.json"
         if pooling.is_file():
             return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        if self.backend == "onnx":
+            return int(self.model.dimension)
         return int(self.model.get_embedding_dimension())
 
     def count_tokens(self, text: str) -> int:
