@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import queue
 import sqlite3
@@ -26,6 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 Progress = Callable[[int], None]
+log = logging.getLogger("askshow.embedding")
 
 
 def resolve_model_dir(model: str) -> Path:
@@ -89,17 +91,21 @@ class Embedder:
     @cached_property
     def model(self) -> Any:
         """The torch model behind sentence-transformers, or, for "onnx", the OnnxEncoder."""
+        model: Any
         if self.backend == "onnx":
             assert self.cache_dir is not None
             folder = export_onnx(self.model_dir, self.cache_dir / f"onnx-{self.model_id}")
-            return OnnxEncoder(
+            model = OnnxEncoder(
                 folder / "onnx" / "model.onnx", self.model_dir, self.batch_size, self.threads
             )
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
+        else:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
-        return SentenceTransformer(str(self.model_dir), device="cpu")
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
+            model = SentenceTransformer(str(self.model_dir), device="cpu")
+        log.info("Embedding model loaded: %s, %s backend", self.model_id, self.backend)
+        return model
 
     @cached_property
     def tokenizer(self) -> Any:
