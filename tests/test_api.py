@@ -241,7 +241,7 @@ def test_slow_answer_hits_the_time_limit(tmp_path: Path, shipped_index: Path) ->
 def test_model_is_loaded_before_ready(server: Server) -> None:
     # /ready must mean ready: the model loads during start-up, not on the first question.
     log = (server.corpus.parent / "server.log").read_text()
-    loaded = log.find("Loading SentenceTransformer model")
+    loaded = log.find("Embedding model loaded")
     started = log.find("Application startup complete")
     assert 0 <= loaded < started, log[-2000:]
 

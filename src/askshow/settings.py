@@ -47,7 +47,8 @@ class Settings:
     cache_size: int = 1024
     """ASKSHOW_CACHE_SIZE: answers (and query vectors, twice as many) kept; 0 disables."""
     backend: str = "onnx"
-    """ASKSHOW_BACKEND: "onnx" (ONNX Runtime, exported once into the index cache) or "torch"."""
+    """ASKSHOW_BACKEND: "onnx" (ONNX Runtime and `tokenizers`, no torch; the model is exported
+    once into the index cache, the only step that loads torch) or "torch"."""
     strategy: str = "ranked"
     """ASKSHOW_STRATEGY: how answers are chosen: "ranked" (learned ranker) or "rules"."""
     redis_url: str | None = None
