@@ -360,3 +360,12 @@ def test_a_schedules_first_line_is_the_premiere_and_its_last_the_finale(
     assert "confirmed: November 13, 2024." in premiere.answer, premiere.answer
     last = engine.ask("when is the last episode of salt and iron 2")
     assert "confirmed: December 11, 2024." in last.answer, last.answer
+
+
+def test_a_question_about_two_named_actors_is_answered_about_them_not_with_the_cast_list(
+    engine: Engine,
+) -> None:
+    answer = engine.ask("are ali wong and steven yeun coming back for beef 2")
+    assert_grounded(engine, answer)
+    assert "do not appear on screen" in answer.answer, answer.answer
+    assert not answer.answer.startswith("The cast includes")

@@ -291,7 +291,7 @@ def compose_cast(comp: Composition, evidence: list[Evidence], query: Query) -> f
             for ev in sorted(mentions, key=lambda e: e.rank)[:2]:
                 comp.say(ev.text, ev)
             return 0.8
-        if not leads and len(name.split()) <= 3 and any(len(w) > 2 for w in name.split()):
+        if not leads and any(len(w) > 2 for w in name.split()):
             return 0.0  # a specific name the articles never mention: do not guess
     listed: list[tuple[extract.CastPair, Evidence]] = []
     for pair, ev in sorted(pairs, key=lambda t: (not CAST_HEADING.search(t[1].section), t[1].rank)):
