@@ -72,3 +72,15 @@ def test_a_plainly_stated_date_is_a_claim_and_a_hedged_one_a_guess() -> None:
 def test_a_count_is_not_the_digits_of_a_date() -> None:
     assert holds("number", "Season 2 has ten episodes.")
     assert not holds("number", "Season 2 premiered on January 16, 2026, in Japan.")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        ("Netflix renews Ginny & Georgia for seasons 3 and 4 at once.", "renewed"),
+        ("The show was renewed for a third season in May.", "renewed"),
+        ("Apple has not renewed the show yet.", "not_renewed"),
+    ],
+)
+def test_renewal_in_any_tense_is_a_status(sentence: str, status: str) -> None:
+    assert release_status(sentence) == status

@@ -445,6 +445,11 @@ def compose_no_date(comp: Composition, evidence: list[Evidence], what: str) -> N
     undated = [e for e in evidence if not extract.DATE.search(e.text) and not has_day_date(e.text)]
     # A sentence that states the status ("hasn't been renewed") beats one that only hedges.
     stating = [e for e in undated if extract.release_status(e.text) in _NO_DATE_STATUSES]
+    # ... even one that dates the news ("May 2025 – Prime Video renews Fallout"): the line
+    # says the status, never that date.
+    stating = stating or [
+        e for e in evidence[:8] if extract.release_status(e.text) in _NO_DATE_STATUSES
+    ]
     supports = stating or undated[:3]
     support = supports[0] if supports else None
     status = extract.release_status(support.text) if support else "unknown"

@@ -51,7 +51,9 @@ _RELEASE_VERB = re.compile(
     r"|streams?|streaming|lands?|landed|out on|hits?|follows|starts?|started|begins?|began|finale)\b",
     re.IGNORECASE,
 )
-_RENEWED = re.compile(r"\b(renewed|renewal|green-?lit|greenlit|ordered|picked up)\b", re.IGNORECASE)
+_RENEWED = re.compile(
+    r"\b(renew(s|ed)|renewal|green-?lit|greenlit|ordered|picked up|picks up)\b", re.IGNORECASE
+)
 _CANCELLED = re.compile(r"\bcancel+(ed|ation)\b", re.IGNORECASE)
 _NEGATED_CANCEL = re.compile(r"\b(not|n't|never|no)\b[\w\s]{0,20}\bcancel", re.IGNORECASE)
 RELEASE_CUE = re.compile(
