@@ -78,7 +78,7 @@ def test_a_count_is_not_the_digits_of_a_date() -> None:
     ("sentence", "status"),
     [
         ("Netflix renews Ginny & Georgia for seasons 3 and 4 at once.", "renewed"),
-        ("The show was renewed for a third season in May.", "renewed"),
+        ("The show was renewed for a third season in March.", "renewed"),
         ("Apple has not renewed the show yet.", "not_renewed"),
     ],
 )
