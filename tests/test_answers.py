@@ -296,9 +296,10 @@ def test_a_length_no_article_states_is_not_answered_with_other_facts(engine: Eng
 def test_a_line_that_opens_a_cast_list_is_answered_with_the_list(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harbour-lights-season-2-cast.md").write_text(
+    engine = engine_over_article(
+        tmp_path,
+        embedder,
+        "harbour-lights-season-2-cast.md",
         "---\ntitle: Harbour Lights Season 2 Cast\nshow: Harbour Lights\nseason: 2\n"
         "published: 2026-03-02\n---\n\n## Who is in the cast?\n\n"
         "Returning and new cast members confirmed for season 2 include:\n\n"
@@ -306,10 +307,7 @@ def test_a_line_that_opens_a_cast_list_is_answered_with_the_list(
         "- Tobias Renn – Otto Varga, her estranged brother\n"
         "- Lila Forde – Petra Sand, a diver with a secret (new series regular)\n\n"
         "## When is it out?\n\nSeason 2 premieres on Friday, May 8, 2026.\n",
-        encoding="utf-8",
     )
-    build_generation(corpus, tmp_path / "index", embedder)
-    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
     answer = engine.ask("harbour lights 2 new cast members")
     assert_grounded(engine, answer)
     assert "Lila Forde" in answer.answer and "Marta Quill" in answer.answer, answer.answer
@@ -318,18 +316,16 @@ def test_a_line_that_opens_a_cast_list_is_answered_with_the_list(
 def test_the_finale_is_the_last_date_of_the_run_and_the_premiere_the_first(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "copper-hollow-season-3.md").write_text(
+    engine = engine_over_article(
+        tmp_path,
+        embedder,
+        "copper-hollow-season-3.md",
         "---\ntitle: Copper Hollow Season 3 Release Date\nshow: Copper Hollow\nseason: 3\n"
         "published: 2025-06-20\n---\n\n## When does Copper Hollow season 3 come out?\n\n"
         "Season 3 premieres on Friday, July 11, 2025, on Apple TV+. "
         "It's a ten-episode season, with new chapters every Friday, wrapping up on "
         "September 12.\n\n## Who is in it?\n\nMarta Quill returns as Ines Varga.\n",
-        encoding="utf-8",
     )
-    build_generation(corpus, tmp_path / "index", embedder)
-    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
     finale = engine.ask("when is the copper hollow 3 finale")
     assert_grounded(engine, finale)
     assert finale.answer.index("September 12") < finale.answer.index("July 11"), finale.answer
@@ -342,19 +338,17 @@ def test_the_finale_is_the_last_date_of_the_run_and_the_premiere_the_first(
 def test_a_schedules_first_line_is_the_premiere_and_its_last_the_finale(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "salt-and-iron-season-2-schedule.md").write_text(
+    engine = engine_over_article(
+        tmp_path,
+        embedder,
+        "salt-and-iron-season-2-schedule.md",
         "---\ntitle: Salt and Iron Season 2 Episode Schedule\nshow: Salt and Iron\nseason: 2\n"
         "published: 2024-08-21\n---\n\n## Salt and Iron season 2 episode release schedule\n\n"
         "- Episodes 1 & 2 – November 13, 2024\n- Episode 3 – November 20, 2024\n"
         "- Episode 4 – November 27, 2024\n- Episode 5 – December 4, 2024\n"
         "- Episode 6 (finale) – December 11, 2024\n\n"
         "## What is it about?\n\nThe sisters are back in Dublin two years later.\n",
-        encoding="utf-8",
     )
-    build_generation(corpus, tmp_path / "index", embedder)
-    engine = Engine(load_current(tmp_path / "index", embedder), embedder)
     premiere = engine.ask("salt and iron season 2 release date")
     assert_grounded(engine, premiere)
     assert "confirmed: November 13, 2024." in premiere.answer, premiere.answer
@@ -369,3 +363,12 @@ def test_a_question_about_two_named_actors_is_answered_about_them_not_with_the_c
     assert_grounded(engine, answer)
     assert "do not appear on screen" in answer.answer, answer.answer
     assert not answer.answer.startswith("The cast includes")
+
+
+def engine_over_article(tmp_path: Path, embedder: Embedder, name: str, text: str) -> Engine:
+    """An engine over a corpus of one article written by the test."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    build_generation(corpus, tmp_path / "index", embedder)
+    return Engine(load_current(tmp_path / "index", embedder), embedder)
