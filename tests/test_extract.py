@@ -84,3 +84,12 @@ def test_a_count_is_not_the_digits_of_a_date() -> None:
 )
 def test_renewal_in_any_tense_is_a_status(sentence: str, status: str) -> None:
     assert release_status(sentence) == status
+
+
+def test_days_are_ordered_as_dates_and_a_day_without_a_year_borrows_one() -> None:
+    from askshow.extract import day_ordinals
+
+    [premiere] = day_ordinals("Season 3 premieres on Friday, July 11, 2025.")
+    [finale] = day_ordinals("New chapters every Friday, wrapping up on September 12.", "in 2025")
+    assert premiere < finale
+    assert day_ordinals("Sometime in 2026, we hope.") == []

@@ -13,7 +13,7 @@ from dateutil import parser as dateparser
 from rapidfuzz import fuzz, process
 
 from askshow.models import Status
-from askshow.vocabulary import MONTH, fold
+from askshow.vocabulary import DAY_DATE, MONTH, fold
 
 ReleaseStatus = Literal[
     "cancelled", "confirmed_date", "renewed", "not_renewed", "speculative", "unknown"
@@ -98,6 +98,33 @@ def date_key(text: str) -> DateKey:
         a.month,
         a.day if a.day == b.day else None,
     )
+
+
+def day_ordinals(sentence: str, context: str = "") -> list[int]:
+    """The days a sentence states, as ordinals, to order dates by. A day without a year
+    ("wrapping up on September 12") takes the sentence's year, else the first of `context`
+    (its article)."""
+    days = []
+    for match in DAY_DATE.finditer(sentence):
+        key = date_key(match.group(0))
+        if not isinstance(key, tuple) or not key[1] or not key[2]:
+            continue
+        year = (
+            _YEAR_AFTER.match(sentence, match.end())
+            or _YEAR.search(sentence)
+            or _YEAR.search(context)
+        )
+        if year is None:
+            continue
+        try:
+            days.append(dt.date(int(year.group(1)), key[1], key[2]).toordinal())
+        except ValueError:  # "February 30": not a day
+            continue
+    return days
+
+
+_YEAR_AFTER = re.compile(r",?\s+(20\d\d)\b")
+_YEAR = re.compile(r"\b(20\d\d)\b")
 
 
 def same_date(a: DateKey, b: DateKey) -> bool:

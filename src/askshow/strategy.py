@@ -36,7 +36,7 @@ from askshow.models import Answer, Query, ShowRef
 from askshow.query import ShowMatcher, content_terms, focus_words, subject_name, without_show
 from askshow.retrieve import SentenceCandidates, candidate_articles, candidate_sentences, retrieve
 from askshow.scope import SentenceRow
-from askshow.vocabulary import DAY_DATE, FINAL_SEASON
+from askshow.vocabulary import FINAL_SEASON
 
 Encoder = Callable[[list[str]], list[np.ndarray]]
 """Texts in, one vector each (the engine batches and caches them)."""
@@ -225,7 +225,7 @@ class RankedStrategy:
                 status: extract.ReleaseStatus | None = None
                 end = None
                 if not focus or focus & _END_FOCUS:
-                    end = _schedule_end(loaded, evidence[lead], ending=bool(focus))
+                    end = _schedule_end(loaded, evidence[lead], ending=bool(focus & _END_FOCUS))
                 if end is not None:  # the schedule's first or last line leads: a dated plan
                     same = (end.article.id, end.start)
                     rest = [(ev, p) for ev, p in pairs if (ev.article.id, ev.start) != same]
@@ -301,13 +301,13 @@ def _freshest_dated(
         not its sentence says "finale" ("wrapping up on September 12")."""
         ev = evidence[i]
         if ending:
-            days = _days(ev)
+            days = extract.day_ordinals(ev.text, ev.article.text)
             return (True, max(days)) if days else (False, 0)
         if focus or probability[i] < 0.5 * best:
             return False, 0
         if extract.release_status(ev.text) != "confirmed_date":
             return False, 0
-        days = _days(ev)
+        days = extract.day_ordinals(ev.text, ev.article.text)
         return (True, -min(days)) if days else (False, 0)
 
     return max(
@@ -332,7 +332,7 @@ def _schedule_end(loaded: Loaded, lead: Evidence, ending: bool) -> Evidence | No
         if row.section != lead.section:
             continue
         ev = Evidence(lead.article, row.start, row.end, row.section, lead.rank)
-        days = _days(ev)
+        days = extract.day_ordinals(ev.text, ev.article.text)
         if days:
             lines.append((max(days) if ending else -min(days), ev))
     if len(lines) < 3 or not any(ev.start == lead.start for _, ev in lines):
@@ -342,29 +342,6 @@ def _schedule_end(loaded: Loaded, lead: Evidence, ending: bool) -> Evidence | No
 
 _END_FOCUS = frozenset(stem(w) for w in ("finale", "final", "last", "end", "ending"))
 """Question words asking for the end of a season's run rather than its start."""
-
-
-def _days(ev: Evidence) -> list[int]:
-    """The day-level dates a sentence states, as ordinals. A date without a year ("wrapping
-    up on September 12") takes the sentence's year, else its article's."""
-    days = []
-    for match in DAY_DATE.finditer(ev.text):
-        key = extract.date_key(match.group(0))
-        if not isinstance(key, tuple) or not key[1] or not key[2]:
-            continue
-        year = _YEAR_AFTER.match(ev.text, match.end())
-        guess = year or _YEAR.search(ev.text) or _YEAR.search(ev.article.text)
-        if guess is None:
-            continue
-        try:
-            days.append(dt.date(int(guess.group(1)), key[1], key[2]).toordinal())
-        except ValueError:  # "February 30": not a day
-            continue
-    return days
-
-
-_YEAR_AFTER = re.compile(r",?\s+(20\d\d)\b")
-_YEAR = re.compile(r"\b(20\d\d)\b")
 
 
 def _final_season(loaded: Loaded, show: str, asked: int) -> tuple[Evidence, tuple[int, ...]] | None:
